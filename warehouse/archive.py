@@ -77,7 +77,9 @@ SELECT line,
     payload,
     CASE
         WHEN NOT ok THEN 'not valid JSON'
-        WHEN jtype NOT IN ('OBJECT', 'ELEMENT') THEN 'not a JSON object (a ' || lower(jtype) || ')'
+        WHEN jtype NOT IN ('OBJECT', 'ELEMENT') THEN 'not a JSON object (a ' || CASE
+            WHEN jtype IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN 'number' WHEN jtype = 'VARCHAR' THEN 'string'
+            ELSE lower(jtype) END || ')'
         WHEN event IS NOT NULL AND event NOT IN ('update', 'status.update', 'delete')
             THEN 'unsupported streaming event ' || to_json(event)
         WHEN event = 'delete' AND coalesce(payload, 'null') = 'null' THEN 'delete event without a status id'
