@@ -27,7 +27,8 @@ class RawRecord:
     payload: the JSON text, verbatim.
     query:  what was asked for, e.g. 'tag:ctqcollab' or 'context:109…'.
     is_context: fetched as thread context (may lack the chat's hashtag).
-    line:   line number in the origin file, for importers.
+    file:   the file it was read from, for importers whose origin is an instance (Mastodon exports).
+    line:   line number in that file (or origin file), for importers.
     """
 
     source: str
@@ -37,6 +38,7 @@ class RawRecord:
     fetched_at: datetime = field(default_factory=utcnow)
     query: str | None = None
     is_context: bool = False
+    file: str | None = None
     line: int | None = None
 
 

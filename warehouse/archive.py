@@ -1,0 +1,246 @@
+"""The archive as collectors see it: a Sink for raw records and a CheckpointStore, over one DuckDB file.
+
+Raw records are stored verbatim and append-only. Storing is idempotent: a payload already held for the same
+source and origin is not stored again (compared by its MD5), so importing a file twice changes nothing and a
+collector may re-read an overlap freely. Each write is one short transaction that also carries the checkpoints
+the records advance, so a crash at any moment loses nothing and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from collectors.records import CaptureEvent, Checkpoint, RawRecord
+from warehouse.db import writing
+
+_RAW_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("kind", pa.string()),
+        ("origin", pa.string()),
+        ("query", pa.string()),
+        ("is_context", pa.bool_()),
+        ("fetched_at", pa.timestamp("us", tz="UTC")),
+        ("file", pa.string()),
+        ("line", pa.int64()),
+        ("payload", pa.string()),
+    ]
+)
+
+# Insert what is new: not held already for this source and origin, and not repeated within the batch.
+_INSERT_NEW = """
+INSERT INTO raw_records (source, kind, origin, query, is_context, fetched_at, file, line, payload, payload_md5)
+SELECT source, kind, origin, query, is_context, fetched_at, file, line, payload, h
+FROM (SELECT *, md5_number(payload) AS h FROM {batch}) b
+WHERE NOT EXISTS (
+    SELECT 1 FROM raw_records r WHERE r.payload_md5 = b.h AND r.origin = b.origin AND r.source = b.source
+)
+QUALIFY row_number() OVER (PARTITION BY source, origin, h ORDER BY line NULLS LAST) = 1
+ORDER BY line NULLS LAST
+"""
+
+# Sort one numbered line of a Mastodon file into a status, a delete, an API page or an error. Streaming events
+# carry their payload either as an object or, as Mastodon sends it, as a string holding the JSON.
+_CLASSIFY_MASTODON_LINES = """
+WITH parsed AS (
+    SELECT line, text, json_valid(text) AS ok FROM {lines}
+), typed AS (
+    SELECT line, text, ok, CASE WHEN ok THEN json_type(text) END AS jtype FROM parsed
+), items AS (
+    SELECT line, text AS item, jtype, ok FROM typed WHERE jtype IS DISTINCT FROM 'ARRAY'
+    UNION ALL
+    SELECT line, unnest(json_extract(text, '$[*]'))::VARCHAR AS item, 'ELEMENT' AS jtype, ok
+    FROM typed WHERE jtype = 'ARRAY'
+), events AS (
+    SELECT line, item, jtype, ok,
+        CASE WHEN ok THEN item->>'$.event' END AS event,
+        CASE WHEN ok THEN json_type(item, '$.payload') END AS ptype
+    FROM items
+), unwrapped AS (
+    SELECT line, jtype, ok, event,
+        CASE
+            WHEN event IS NULL THEN item
+            WHEN event = 'delete' THEN to_json(item->>'$.payload')::VARCHAR
+            WHEN ptype = 'VARCHAR' THEN item->>'$.payload'
+            ELSE (item->'$.payload')::VARCHAR
+        END AS payload
+    FROM events
+)
+SELECT line,
+    CASE WHEN event = 'delete' THEN 'delete' ELSE 'status' END AS kind,
+    payload,
+    CASE
+        WHEN NOT ok THEN 'not valid JSON'
+        WHEN jtype NOT IN ('OBJECT', 'ELEMENT') THEN 'not a JSON object (a ' || CASE
+            WHEN jtype IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN 'number' WHEN jtype = 'VARCHAR' THEN 'string'
+            ELSE lower(jtype) END || ')'
+        WHEN event IS NOT NULL AND event NOT IN ('update', 'status.update', 'delete')
+            THEN 'unsupported streaming event ' || to_json(event)
+        WHEN event = 'delete' AND coalesce(payload, 'null') = 'null' THEN 'delete event without a status id'
+        WHEN event = 'delete' THEN NULL
+        WHEN NOT json_valid(payload) OR json_type(payload) <> 'OBJECT' THEN 'status is not a JSON object'
+        WHEN payload->>'$.uri' IS NULL THEN 'not a Mastodon status: no "uri"'
+        WHEN payload->>'$.id' IS NULL THEN 'not a Mastodon status: no "id"'
+        WHEN payload->>'$.created_at' IS NULL THEN 'not a Mastodon status: no "created_at"'
+        WHEN json_type(payload, '$.account') IS DISTINCT FROM 'OBJECT' THEN 'not a Mastodon status: no "account"'
+        WHEN try_cast(payload->>'$.created_at' AS TIMESTAMPTZ) IS NULL THEN 'bad "created_at" timestamp'
+    END AS error
+FROM unwrapped
+"""
+
+
+@dataclass
+class StoreResult:
+    """What one batch (or a whole import) did."""
+
+    new: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[int | None, str]] = field(default_factory=list)
+
+    def add(self, other: StoreResult) -> None:
+        self.new += other.new
+        self.duplicates += other.duplicates
+        self.rejected.extend(other.rejected)
+
+
+class Archive:
+    """One archive file. Implements collectors.records.Sink and CheckpointStore."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    # --- Sink -------------------------------------------------------------------------------------------
+    def write(self, records: Sequence[RawRecord], checkpoints: Sequence[Checkpoint] = ()) -> int:
+        table = pa.Table.from_pylist(
+            [
+                {
+                    "source": r.source,
+                    "kind": r.kind,
+                    "origin": r.origin,
+                    "query": r.query,
+                    "is_context": r.is_context,
+                    "fetched_at": r.fetched_at.astimezone(UTC),
+                    "file": r.file,
+                    "line": r.line,
+                    "payload": r.payload,
+                }
+                for r in records
+            ],
+            schema=_RAW_SCHEMA,
+        )
+        with writing(self.path) as con:
+            new = _insert_raw(con, table) if len(table) else 0
+            for cp in checkpoints:
+                _save_checkpoint(con, cp)
+        return new
+
+    def log(self, event: CaptureEvent) -> None:
+        with writing(self.path) as con:
+            con.execute(
+                "INSERT INTO capture_log VALUES (?, ?, ?, ?, ?, ?)",
+                [event.source, event.origin, event.key, event.posts, event.error, event.at],
+            )
+
+    # --- CheckpointStore ----------------------------------------------------------------------------------
+    def checkpoint(self, source: str, origin: str, key: str) -> Checkpoint | None:
+        with writing(self.path) as con:
+            row = con.execute(
+                "SELECT newest_id, oldest_id, newest_at FROM checkpoints WHERE source=? AND origin=? AND key=?",
+                [source, origin, key],
+            ).fetchone()
+        if row is None:
+            return None
+        return Checkpoint(source, origin, key, newest_id=row[0], oldest_id=row[1], newest_at=row[2])
+
+    # --- files of Mastodon statuses -----------------------------------------------------------------------
+    def store_mastodon_lines(
+        self, lines: list[str], numbers: list[int], *, instance: str, file: str, fetched_at: datetime
+    ) -> StoreResult:
+        """Validate and store numbered lines of a Mastodon file; bad lines are kept aside with the reason."""
+        batch = pa.table({"line": pa.array(numbers, pa.int64()), "text": pa.array(lines, pa.string())})
+        with writing(self.path) as con:
+            con.register("_lines", batch)
+            try:
+                return _store_classified(con, "_lines", instance=instance, file=file, fetched_at=fetched_at)
+            finally:
+                con.unregister("_lines")
+
+    def store_mastodon_array(self, path: Path, *, instance: str, file: str, fetched_at: datetime) -> StoreResult:
+        """Store a file that is one JSON array of statuses; 'line' is then the element's position (from 1)."""
+        with writing(self.path) as con:
+            try:
+                con.execute(
+                    """CREATE OR REPLACE TEMP TABLE _lines AS
+                       SELECT row_number() OVER () AS line, json::VARCHAR AS text
+                       FROM read_json_objects(?, format = 'array')""",
+                    [str(path)],
+                )
+            except duckdb.Error as e:
+                first = str(e).splitlines()[0]
+                return StoreResult(rejected=[(None, f"not a JSON array of statuses: {first}")])
+            return _store_classified(con, "_lines", instance=instance, file=file, fetched_at=fetched_at)
+
+    def stats(self) -> dict[str, int]:
+        with writing(self.path) as con:
+            raw = con.execute("SELECT count(*) FROM raw_records").fetchone()[0]
+            rejected = con.execute("SELECT count(*) FROM rejected_records").fetchone()[0]
+        return {"raw_records": raw, "rejected_records": rejected}
+
+
+def _store_classified(
+    con: duckdb.DuckDBPyConnection, lines: str, *, instance: str, file: str, fetched_at: datetime
+) -> StoreResult:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _classified AS {_CLASSIFY_MASTODON_LINES.format(lines=lines)}")
+    rejected = con.execute("SELECT line, error FROM _classified WHERE error IS NOT NULL ORDER BY line").fetchall()
+    con.execute(
+        """INSERT INTO rejected_records
+           SELECT 'mastodon', ?, ?, line, error, payload, ? FROM _classified c
+           WHERE error IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM rejected_records r
+               WHERE r.origin = ? AND r.file IS NOT DISTINCT FROM ? AND r.line = c.line AND r.text = c.payload)""",
+        [instance, file, fetched_at, instance, file],
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _good AS
+           SELECT 'mastodon' AS source, kind, ?::VARCHAR AS origin, NULL::VARCHAR AS query,
+                  FALSE AS is_context, ?::TIMESTAMPTZ AS fetched_at, ?::VARCHAR AS file, line, payload
+           FROM _classified WHERE error IS NULL""",
+        [instance, fetched_at, file],
+    )
+    good = con.execute("SELECT count(*) FROM _good").fetchone()[0]
+    new = _insert_raw(con, "_good")
+    con.execute("DROP TABLE _good")
+    con.execute("DROP TABLE _classified")
+    return StoreResult(new=new, duplicates=good - new, rejected=[(int(n), str(e)) for n, e in rejected])
+
+
+def _insert_raw(con: duckdb.DuckDBPyConnection, batch: pa.Table | str) -> int:
+    if isinstance(batch, pa.Table):
+        con.register("_batch", batch)
+        name = "_batch"
+    else:
+        name = batch
+    try:
+        row = con.execute(_INSERT_NEW.format(batch=name)).fetchone()
+    finally:
+        if isinstance(batch, pa.Table):
+            con.unregister("_batch")
+    return int(row[0]) if row else 0
+
+
+def _save_checkpoint(con: duckdb.DuckDBPyConnection, cp: Checkpoint) -> None:
+    con.execute(
+        """INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, now())
+           ON CONFLICT (source, origin, key) DO UPDATE SET
+             newest_id = coalesce(excluded.newest_id, checkpoints.newest_id),
+             oldest_id = coalesce(excluded.oldest_id, checkpoints.oldest_id),
+             newest_at = coalesce(excluded.newest_at, checkpoints.newest_at),
+             updated_at = excluded.updated_at""",
+        [cp.source, cp.origin, cp.key, cp.newest_id, cp.oldest_id, cp.newest_at],
+    )

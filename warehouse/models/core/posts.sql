@@ -1,0 +1,78 @@
+-- materialized: table
+-- The canonical posts: one row per real post however many instances, files or routes it came by.
+-- Text and edit time come from the latest edit; other fields from the richest version that has them; counts
+-- as last seen. A deleted post keeps its place in threads but loses its text and HTML.
+WITH resolved AS (
+    SELECT
+        v.*,
+        coalesce(v.in_reply_to_post_id, sid.post_id) AS parent_post_id,
+        coalesce(v.in_reply_to_author_id, aid.author_id) AS parent_author_id
+    FROM post_versions v
+    LEFT JOIN mastodon_status_ids sid
+        ON v.platform = 'mastodon' AND sid.origin = v.origin AND sid.local_id = v.in_reply_to_local_id
+    LEFT JOIN mastodon_account_ids aid
+        ON v.platform = 'mastodon' AND aid.origin = v.origin AND aid.author_local_id = v.in_reply_to_author_local_id
+), latest AS (
+    SELECT post_id, text, html, edited_at
+    FROM resolved
+    QUALIFY row_number() OVER (
+        PARTITION BY post_id
+        ORDER BY coalesce(edited_at, created_at) DESC, richness DESC, fetched_at DESC, raw_id DESC
+    ) = 1
+), merged AS (
+    SELECT
+        post_id,
+        arg_max(platform, richness) AS platform,
+        arg_max(url, (richness, raw_id)) FILTER (WHERE url IS NOT NULL) AS url,
+        min(created_at) AS created_at,
+        arg_max(author_id, (richness, raw_id)) FILTER (WHERE author_id IS NOT NULL) AS author_id,
+        arg_max(lang, (richness, raw_id)) FILTER (WHERE lang IS NOT NULL) AS lang,
+        arg_max(visibility, (richness, raw_id)) FILTER (WHERE visibility IS NOT NULL) AS visibility,
+        arg_max(parent_post_id, (richness, raw_id)) FILTER (WHERE parent_post_id IS NOT NULL) AS in_reply_to_post_id,
+        arg_max(parent_author_id, (richness, raw_id)) FILTER (WHERE parent_author_id IS NOT NULL)
+            AS in_reply_to_author_id,
+        bool_or(in_reply_to_local_id IS NOT NULL OR in_reply_to_post_id IS NOT NULL) AS is_reply,
+        arg_max(conversation_id, (richness, raw_id)) FILTER (WHERE conversation_id IS NOT NULL) AS conversation_id,
+        arg_max(boost_of_post_id, (richness, raw_id)) FILTER (WHERE boost_of_post_id IS NOT NULL) AS boost_of_post_id,
+        arg_max(quote_of_post_id, (richness, raw_id)) FILTER (WHERE quote_of_post_id IS NOT NULL) AS quote_of_post_id,
+        arg_max(hashtags, (coalesce(edited_at, created_at), richness, raw_id)) AS hashtags,
+        arg_max(mentions, (coalesce(edited_at, created_at), richness, raw_id)) AS mentions,
+        arg_max(replies_count, (fetched_at, raw_id)) FILTER (WHERE replies_count IS NOT NULL) AS replies_count,
+        arg_max(boosts_count, (fetched_at, raw_id)) FILTER (WHERE boosts_count IS NOT NULL) AS boosts_count,
+        arg_max(favourites_count, (fetched_at, raw_id)) FILTER (WHERE favourites_count IS NOT NULL)
+            AS favourites_count,
+        list(DISTINCT origin ORDER BY origin) AS seen_on,
+        min(fetched_at) AS first_seen_at,
+        bool_and(is_context) AS is_context
+    FROM resolved
+    GROUP BY post_id
+)
+SELECT
+    m.post_id,
+    m.platform,
+    m.url,
+    m.created_at,
+    l.edited_at,
+    d.deleted_at,
+    m.author_id,
+    CASE WHEN d.deleted_at IS NULL THEN l.text END AS text,
+    CASE WHEN d.deleted_at IS NULL THEN l.html END AS html,
+    m.lang,
+    m.visibility,
+    m.in_reply_to_post_id,
+    m.in_reply_to_author_id,
+    m.is_reply,
+    m.conversation_id,
+    m.boost_of_post_id,
+    m.quote_of_post_id,
+    m.hashtags,
+    m.mentions,
+    m.replies_count,
+    m.boosts_count,
+    m.favourites_count,
+    m.seen_on,
+    m.first_seen_at,
+    m.is_context
+FROM merged m
+JOIN latest l USING (post_id)
+LEFT JOIN deletions d USING (post_id)

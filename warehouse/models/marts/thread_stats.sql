@@ -1,0 +1,15 @@
+-- materialized: table
+-- One row per thread in a chat: where it started, how long and deep it ran, who took part.
+SELECT
+    c.chat,
+    arg_min(c.session_id, c.created_at) FILTER (WHERE c.post_id = c.thread_root_id) AS session_id,
+    c.thread_root_id,
+    arg_min(c.author_id, c.created_at) FILTER (WHERE c.post_id = c.thread_root_id) AS root_author_id,
+    min(c.created_at) AS started_at,
+    max(c.created_at) AS last_post_at,
+    count(*) AS posts,
+    count(*) - 1 AS replies,
+    count(DISTINCT c.author_id) AS participants,
+    max(c.depth) AS max_depth
+FROM chat_posts c
+GROUP BY c.chat, c.thread_root_id
