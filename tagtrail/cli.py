@@ -28,6 +28,8 @@ app = typer.Typer(
 )
 import_app = typer.Typer(help="Import files you already hold.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+capture_app = typer.Typer(help="Capture a chat's posts from a platform.", no_args_is_help=True)
+app.add_typer(capture_app, name="capture")
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -224,6 +226,10 @@ def _progress() -> Progress:
         TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=err,
         transient=True,
     )
+
+
+# Commands kept in their own modules register themselves on the apps above.
+from tagtrail import twitter_commands  # noqa: E402, F401
 
 
 def main() -> None:

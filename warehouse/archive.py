@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from collectors.records import CaptureEvent, Checkpoint, RawRecord
-from warehouse.db import writing
+from warehouse.db import reading, writing
 
 _RAW_SCHEMA = pa.schema(
     [
@@ -185,6 +185,56 @@ class Archive:
                 first = str(e).splitlines()[0]
                 return StoreResult(rejected=[(None, f"not a JSON array of statuses: {first}")])
             return _store_classified(con, "_lines", instance=instance, file=file, fetched_at=fetched_at)
+
+    # --- input other importers could not use --------------------------------------------------------------
+    def reject(
+        self,
+        source: str,
+        origin: str,
+        rejects: Sequence[tuple[str | None, int | None, str, str | None]],
+        *,
+        at: datetime,
+    ) -> int:
+        """Keep aside (file, line, reason, text) of lines an importer could not use; a line kept before (same
+        origin, file, line and text) is not kept twice. Returns how many were new."""
+        if not rejects:
+            return 0
+        batch = pa.table(
+            {
+                "file": pa.array([r[0] for r in rejects], pa.string()),
+                "line": pa.array([r[1] for r in rejects], pa.int64()),
+                "error": pa.array([r[2] for r in rejects], pa.string()),
+                "text": pa.array([r[3] for r in rejects], pa.string()),
+            }
+        )
+        with writing(self.path) as con:
+            con.register("_rejects", batch)
+            try:
+                row = con.execute(
+                    """INSERT INTO rejected_records
+                       SELECT ?, ?, file, line, error, text, ? FROM _rejects b
+                       WHERE NOT EXISTS (
+                           SELECT 1 FROM rejected_records r
+                           WHERE r.source = ? AND r.origin = ? AND r.file IS NOT DISTINCT FROM b.file
+                             AND r.line IS NOT DISTINCT FROM b.line AND r.text IS NOT DISTINCT FROM b.text)""",
+                    [source, origin, at, source, origin],
+                ).fetchone()
+            finally:
+                con.unregister("_rejects")
+        return int(row[0]) if row else 0
+
+    def held_posts(self, post_ids: Sequence[str]) -> set[str]:
+        """Which of these post ids the built archive already holds (an unbuilt archive holds none)."""
+        if not post_ids or not self.path.exists():
+            return set()
+        with reading(self.path) as con:
+            built = con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'posts' AND NOT temporary"
+            ).fetchone()[0]
+            if not built:
+                return set()
+            found = con.execute("SELECT post_id FROM posts WHERE list_contains(?, post_id)", [list(post_ids)])
+            return {r[0] for r in found.fetchall()}
 
     def stats(self) -> dict[str, int]:
         with writing(self.path) as con:

@@ -169,7 +169,7 @@ def read_parts(
                 yield LineError(part.name, line, str(e), raw)
                 continue
             payload = f'{{"account": {account_json}, "element": {raw}}}'
-            yield RawRecord(SOURCE, KIND, origin, payload, fetched_at=fetched_at, line=line)
+            yield RawRecord(SOURCE, KIND, origin, payload, fetched_at=fetched_at, file=part.name, line=line)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ import requests
 import yaml
 from requests.adapters import HTTPAdapter
 
-FIXTURES = Path("/work/shared/fixtures/real/twitter")
+from tests.conftest import SHARED_FIXTURES
+
+FIXTURES = SHARED_FIXTURES / "twitter"
 _PASSED_HEADERS = (
     "content-type",
     "x-rate-limit-limit",
