@@ -241,4 +241,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the importable module rather than this __main__ copy of it: the commands that other modules register
+    # (tagtrail.twitter_commands) are registered on that module's apps.
+    from tagtrail.cli import main as _main
+
+    _main()

@@ -56,7 +56,9 @@ def _import(ctx: typer.Context, files: list[Path], expected: str) -> None:
         out.print(f"{path}: {new:,} new records, {seen - new:,} already stored{kept}", markup=False)
 
 
-def _store(archive: Archive, path: Path, items: Iterable[RawRecord | LineError]) -> tuple[int, int, list[LineError]]:
+def _store(
+    archive: Archive, path: Path, items: Iterable[RawRecord | LineError]
+) -> tuple[int, int, list[LineError]]:
     """Write records in batches and keep the errors aside; (new records, records read, errors)."""
     new = seen = 0
     errors: list[LineError] = []
@@ -98,7 +100,9 @@ def _store(archive: Archive, path: Path, items: Iterable[RawRecord | LineError])
 @import_app.command("twarc")
 def import_twarc(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="twarc JSON Lines: twarc2 pages or flattened, or twarc 1 / v1.1.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="twarc JSON Lines: twarc2 pages or flattened, or twarc 1 / v1.1.")
+    ],
 ) -> None:
     """Import tweets collected with twarc (the format is recognized from the content)."""
     _import(ctx, files, "twarc")
@@ -107,7 +111,9 @@ def import_twarc(
 @import_app.command("tags")
 def import_tags(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="A TAGS archive sheet saved as CSV (the Archive sheet).")],
+    files: Annotated[
+        list[Path], typer.Argument(help="A TAGS archive sheet saved as CSV (the Archive sheet).")
+    ],
 ) -> None:
     """Import a TAGS (Twitter Archiving Google Sheet) archive saved as CSV."""
     _import(ctx, files, "tags")
@@ -116,7 +122,9 @@ def import_tags(
 @import_app.command("twitter-archive")
 def import_twitter_archive(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="The zip X gives an account holder (or its data/tweets.js).")],
+    files: Annotated[
+        list[Path], typer.Argument(help="The zip X gives an account holder (or its data/tweets.js).")
+    ],
 ) -> None:
     """Import the tweets of the archive X gives an account holder."""
     _import(ctx, files, "twitter-archive")
@@ -126,17 +134,28 @@ def import_twitter_archive(
 def capture_twitter(
     ctx: typer.Context,
     chat: Annotated[str, typer.Option("--chat", help="The chat (from the config) whose hashtags to search.")],
-    since: Annotated[str | None, typer.Option("--since", help="From this date/time (UTC unless it says).")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From this date/time (UTC unless it says).")
+    ] = None,
     until: Annotated[str | None, typer.Option("--until", help="Up to this date/time.")] = None,
     archive_search: Annotated[
-        bool, typer.Option("--archive/--recent", help="Full-archive search (needs the access level) or the last 7 days.")
+        bool,
+        typer.Option(
+            "--archive/--recent", help="Full-archive search (needs the access level) or the last 7 days."
+        ),
     ] = False,
-    follow: Annotated[bool, typer.Option("--follow", help="Keep polling for new tweets (Ctrl-C stops).")] = False,
-    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls with --follow.")] = 30.0,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep polling for new tweets (Ctrl-C stops).")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", help="Seconds between polls with --follow.")
+    ] = 30.0,
     context: Annotated[
         bool, typer.Option("--context", help="Also fetch the tweets replied to that were not captured.")
     ] = False,
-    max_pages: Annotated[int | None, typer.Option("--max-pages", help="Stop after this many pages per search.")] = None,
+    max_pages: Annotated[
+        int | None, typer.Option("--max-pages", help="Stop after this many pages per search.")
+    ] = None,
 ) -> None:
     """Capture a chat's tweets from the X API v2 (bearer token in TAGTRAIL_TWITTER_BEARER_TOKEN)."""
     from collectors import twitter
@@ -161,7 +180,14 @@ def capture_twitter(
             client = twitter.make_client(token)
             if follow:
                 result = twitter.follow(
-                    client, archive, archive, query, interval=interval, context=context, known=known, progress=show
+                    client,
+                    archive,
+                    archive,
+                    query,
+                    interval=interval,
+                    context=context,
+                    known=known,
+                    progress=show,
                 )
             else:
                 result = twitter.capture(
