@@ -193,8 +193,6 @@ def _call(fn: Callable[[], Any], *, what: str, sleep: Sleep, clock: Clock, resul
     while True:
         try:
             return fn()
-        except StopIteration:
-            raise
         except tweepy.TooManyRequests as e:
             waits += 1
             if waits > MAX_RATE_LIMIT_WAITS:
@@ -460,6 +458,7 @@ def capture(
     context: bool = False,
     known: Callable[[Sequence[str]], set[str]] | None = None,
     max_pages: int | None = None,
+    backfill: bool = True,
     sleep: Sleep = time.sleep,
     clock: Clock = time.time,
     now: Callable[[], datetime] = utcnow,
@@ -468,6 +467,7 @@ def capture(
     """Capture the tweets matching `query` into `sink`, resuming from the checkpoint (see the module doc).
 
     `known(ids)` says which of some tweet ids the archive already holds, so that --context skips them.
+    `backfill=False` skips walking back from the oldest captured tweet (polls after the first in --follow).
     """
     run = _Run(client, sink, query, archive, max_pages, sleep, clock, now, progress)
     try:
@@ -480,7 +480,7 @@ def capture(
         else:
             if cp.newest_id is not None:
                 run.catch_up(cp.newest_id, end_time)
-            if cp.oldest_id is not None:
+            if cp.oldest_id is not None and backfill:
                 run.walk_back(cp.oldest_id, since)
         if context:
             fetch_context(
@@ -528,6 +528,7 @@ def follow(
             query,
             context=context,
             known=known,
+            backfill=done == 0,
             sleep=sleep,
             clock=clock,
             now=now,

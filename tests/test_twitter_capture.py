@@ -213,18 +213,22 @@ def test_catching_up_moves_newest_only_with_the_last_page(x: XReplay, client):
     assert archive.checkpoint(SOURCE, ORIGIN, QUERY).newest_at == datetime(2026, 11, 1, 20, tzinfo=UTC)
 
 
-def test_follow_polls_recent_search_with_since_id(x: XReplay, client):
+def test_follow_polls_recent_search_with_since_id_only(x: XReplay, client):
     x.queue(RECENT, Reply.json(page(tweet("100"))))
     x.queue(RECENT, Reply.json(page(tweet("120"), tweet("110"))), when={"since_id": "100"})
-    x.queue(RECENT, Reply.json(page()), when={"until_id": "100"})
+    x.queue(RECENT, Reply.json(page()), when={"since_id": "120"})
     archive = MemoryArchive()
     sleeps = Sleeps()
 
-    result = follow(client, archive, archive, QUERY, interval=45, polls=2, sleep=sleeps, clock=lambda: NOW)
+    result = follow(client, archive, archive, QUERY, interval=45, polls=3, sleep=sleeps, clock=lambda: NOW)
 
-    assert sleeps == [45]
-    assert result.tweets == 3
-    assert x.seen[1].param("since_id") == "100"
+    assert sleeps == [45, 45]
+    assert result.tweets == 3 and x.pending() == 0
+    assert [(s.param("since_id"), s.param("until_id")) for s in x.seen] == [
+        (None, None),
+        ("100", None),
+        ("120", None),
+    ]
     assert archive.checkpoint(SOURCE, ORIGIN, QUERY).newest_id == "120"
 
 
