@@ -336,6 +336,31 @@ def _search_pages(
         except StopIteration:
             return
         yield response
+        pause = exhausted_pause(response.headers, clock())
+        if pause is not None and (_json_or_empty(response).get("meta") or {}).get("next_token"):
+            # The window is used up and another page is due: wait now rather than be refused with a 429.
+            log.warning("X rate limit used up for %s: waiting %.0f s for it to reset", what, pause)
+            result.rate_limit_waits.append(pause)
+            sleep(pause)
+
+
+def exhausted_pause(headers: Any, now: float) -> float | None:
+    """Seconds to wait before the next request when the response says the rate-limit window is used up."""
+    remaining, reset = headers.get("x-rate-limit-remaining"), headers.get("x-rate-limit-reset")
+    try:
+        if remaining is None or reset is None or int(remaining) > 0:
+            return None
+        return max(float(reset) - now, 0.0) + 1.0
+    except ValueError:
+        return None
+
+
+def _json_or_empty(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _check_request(

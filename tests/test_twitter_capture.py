@@ -170,6 +170,23 @@ def test_a_429_is_waited_out_until_the_reset_header_and_the_same_page_asked_agai
     assert len(archive.records) == 2 and x.pending() == 0
 
 
+def test_a_used_up_window_is_waited_out_before_the_next_page_without_a_429(x: XReplay, client):
+    first = Reply.json(
+        page(tweet("300"), next_token="more"),
+        x_rate_limit_remaining="0",
+        x_rate_limit_reset=str(int(NOW) + 30),
+    )
+    last = Reply.json(page(tweet("200")), x_rate_limit_remaining="0", x_rate_limit_reset=str(int(NOW) + 30))
+    x.queue(RECENT, first)
+    x.queue(RECENT, last, when={"next_token": "more"})
+    archive = MemoryArchive()
+
+    result, sleeps = run(client, archive)
+
+    assert sleeps == [31.0]  # before the second page only: nothing follows the last one
+    assert result.tweets == 2 and [s.param("next_token") for s in x.seen] == [None, "more"]
+
+
 def test_server_errors_are_retried_then_reported_and_the_next_run_resumes_without_a_gap(x: XReplay, client):
     older = [tweet(str(i)) for i in range(1000, 990, -1)]
     oldest_first_page = "1591"
