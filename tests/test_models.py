@@ -182,3 +182,27 @@ def test_rebuilding_from_scratch_gives_exactly_the_same_marts(archive: Path, tmp
     # and a build with nothing new changes nothing either
     build_with(copy, load_config(config_file(tmp_path), required=True))
     assert {t: sorted(map(repr, rows(copy, f"SELECT * FROM {t}"))) for t in MARTS} == before
+
+
+def test_an_incremental_model_whose_sql_changed_is_rebuilt_not_appended(
+    archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from warehouse import build as build_module
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(archive, copy)
+    models = build_module.load_models()
+    changed = [
+        m if m.name != "stg_mastodon_posts" else type(m)(m.name, m.path, m.materialized,
+                                                        m.sql.replace("'mastodon' AS platform", "'mastodon-v2' AS platform"),
+                                                        m.depends_on)
+        for m in models
+    ]
+    assert any("mastodon-v2" in m.sql for m in changed)
+    monkeypatch.setattr(build_module, "load_models", lambda: changed)
+    before = rows(copy, "SELECT count(*) FROM stg_mastodon_posts")
+    build_with(copy, load_config(config_file(tmp_path), required=True))
+    # every row was made again by the new SQL: none left from the old one, none doubled
+    assert rows(copy, "SELECT platform, count(*) FROM stg_mastodon_posts GROUP BY ALL") == [("mastodon-v2", before[0][0])]

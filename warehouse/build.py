@@ -8,6 +8,7 @@ The whole build is one transaction: readers see the old marts or the new ones, n
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Callable
@@ -156,8 +157,10 @@ def _run(con: duckdb.DuckDBPyConnection, model: Model, max_raw: int) -> int:
         if model.materialized == "table":
             con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
             return 0
-        row = con.execute("SELECT last_raw_id FROM build_state WHERE model = ?", [model.name]).fetchone()
-        last = row[0] if row and _table_exists(con, model.name) else 0
+        sql_md5 = hashlib.md5(model.sql.encode("utf-8")).hexdigest()
+        row = con.execute("SELECT last_raw_id, sql_md5 FROM build_state WHERE model = ?", [model.name]).fetchone()
+        # a model whose SQL changed since it was built (a new tagtrail) starts again from the first raw record
+        last = row[0] if row and row[1] == sql_md5 and _table_exists(con, model.name) else 0
         con.execute(
             f"""CREATE OR REPLACE TEMP VIEW new_raw_records AS
                 SELECT * FROM raw_records WHERE raw_id > {int(last)} AND raw_id <= {int(max_raw)}"""
@@ -167,7 +170,8 @@ def _run(con: duckdb.DuckDBPyConnection, model: Model, max_raw: int) -> int:
         else:
             con.execute(f"INSERT INTO {model.name} BY NAME {model.sql}")
         con.execute(
-            "INSERT OR REPLACE INTO build_state VALUES (?, ?, now())", [model.name, max_raw]
+            "INSERT OR REPLACE INTO build_state (model, last_raw_id, built_at, sql_md5) VALUES (?, ?, now(), ?)",
+            [model.name, max_raw, sql_md5],
         )
         return int(max_raw - last)
     except duckdb.Error as e:

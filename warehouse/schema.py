@@ -59,6 +59,10 @@ MIGRATIONS: list[str] = [
         built_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 2: an incremental model whose SQL changed is rebuilt from scratch rather than appended to
+    """
+    ALTER TABLE build_state ADD COLUMN sql_md5 VARCHAR;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
