@@ -392,11 +392,17 @@ class _Run:
     clock: Clock
     now: Callable[[], datetime]
     progress: Progress | None
+    keep_tweets: bool = False
     result: CaptureResult = field(default_factory=CaptureResult)
-    seen: list[PageFacts] = field(default_factory=list)
+    tweets: list[dict[str, Any]] = field(default_factory=list)  # what --context looks at, only when asked for
+    oldest_at: datetime | None = None
 
     def walk(
-        self, params: dict[str, Any], checkpoint: Callable[[PageFacts, bool], Checkpoint | None]
+        self,
+        params: dict[str, Any],
+        checkpoint: Callable[[PageFacts, bool], Checkpoint | None],
+        *,
+        limited: bool = True,
     ) -> None:
         """Store every page of one search; `checkpoint(facts, is_last_page)` says what goes with each."""
         for response in _search_pages(
@@ -404,7 +410,7 @@ class _Run:
             self.query,
             archive=self.archive,
             params=params,
-            max_pages=self.max_pages,
+            max_pages=self.max_pages if limited else None,
             sleep=self.sleep,
             clock=self.clock,
             result=self.result,
@@ -419,11 +425,12 @@ class _Run:
             self.result.tweets += len(facts.ids)
             self.result.newest_id = _newer(self.result.newest_id, facts.newest_id)
             self.result.oldest_id = _older(self.result.oldest_id, facts.oldest_id)
-            self.seen.append(facts)
+            if self.keep_tweets:
+                self.tweets.extend(facts.tweets)
+            if facts.oldest_at is not None and (self.oldest_at is None or facts.oldest_at < self.oldest_at):
+                self.oldest_at = facts.oldest_at
             if self.progress is not None:
-                self.progress(
-                    self.result.tweets, min((f.oldest_at for f in self.seen if f.oldest_at), default=None)
-                )
+                self.progress(self.result.tweets, self.oldest_at)
 
     def first_run(self, since: datetime | None, end_time: datetime | None) -> None:
         """Walk back from the end; every page carries the span [oldest so far, first tweet], all captured."""
@@ -444,7 +451,8 @@ class _Run:
 
     def catch_up(self, since_id: str, end_time: datetime | None) -> None:
         """Newer tweets than the checkpoint's; `newest` moves with the last page only, so that a crash makes the
-        next run read this stretch again rather than leave a gap in it."""
+        next run read this stretch again rather than leave a gap in it (and --max-pages does not apply: a
+        catch-up cut short would never move it)."""
         newest: tuple[str, datetime | None] | None = None
 
         def checkpoint(facts: PageFacts, last: bool) -> Checkpoint | None:
@@ -455,7 +463,7 @@ class _Run:
                 return None
             return Checkpoint(SOURCE, ORIGIN, self.query, newest_id=newest[0], newest_at=newest[1])
 
-        self.walk({"since_id": since_id, "end_time": end_time}, checkpoint)
+        self.walk({"since_id": since_id, "end_time": end_time}, checkpoint, limited=False)
 
     def walk_back(self, until_id: str, since: datetime | None) -> None:
         """Older tweets than the checkpoint's, in case an earlier run stopped before --since (or the window)."""
@@ -494,7 +502,7 @@ def capture(
     `known(ids)` says which of some tweet ids the archive already holds, so that --context skips them.
     `backfill=False` skips walking back from the oldest captured tweet (polls after the first in --follow).
     """
-    run = _Run(client, sink, query, archive, max_pages, sleep, clock, now, progress)
+    run = _Run(client, sink, query, archive, max_pages, sleep, clock, now, progress, keep_tweets=context)
     try:
         _check_request(query, archive, since, until, now())
         # X wants end_time at least 10 s in the past; a later --until is the same as none.
@@ -511,7 +519,7 @@ def capture(
             fetch_context(
                 client,
                 sink,
-                run.seen,
+                run.tweets,
                 query=query,
                 known=known,
                 sleep=sleep,
@@ -594,7 +602,7 @@ def missing_parents(tweets: Iterable[dict[str, Any]], have: set[str]) -> list[st
 def fetch_context(
     client: tweepy.Client,
     sink: Sink,
-    pages: Sequence[PageFacts],
+    captured: Iterable[dict[str, Any]],
     *,
     query: str,
     known: Callable[[Sequence[str]], set[str]] | None = None,
@@ -608,7 +616,7 @@ def fetch_context(
     """Look up, by id, the parents of captured replies that are missing, climbing reply chains; store the
     lookup pages as context (is_context, query 'context:<query>')."""
     result = result if result is not None else CaptureResult()
-    tweets = [t for f in pages for t in f.tweets]
+    tweets = list(captured)
     asked: set[str] = set()
     for _ in range(rounds):
         wanted = [i for i in missing_parents(tweets, asked) if i not in asked]

@@ -230,6 +230,29 @@ def test_catching_up_moves_newest_only_with_the_last_page(x: XReplay, client):
     assert archive.checkpoint(SOURCE, ORIGIN, QUERY).newest_at == datetime(2026, 11, 1, 20, tzinfo=UTC)
 
 
+def test_max_pages_limits_walking_back_but_never_a_catch_up(x: XReplay, client):
+    archive = MemoryArchive()
+    x.queue(RECENT, Reply.json(page(tweet("500"), tweet("490"), next_token="older")))
+    run(client, archive, max_pages=1)
+    assert len(x.seen) == 1
+    cp = archive.checkpoint(SOURCE, ORIGIN, QUERY)
+    assert (cp.newest_id, cp.oldest_id) == ("500", "490")
+
+    x.seen.clear()
+    x.queue(RECENT, Reply.json(page(tweet("700"), next_token="n")), when={"since_id": "500"})
+    x.queue(RECENT, Reply.json(page(tweet("600"))), when={"next_token": "n"})
+    x.queue(RECENT, Reply.json(page(tweet("480"), next_token="o")), when={"until_id": "490"})
+    run(client, archive, max_pages=1)
+
+    assert [(s.param("since_id"), s.param("until_id"), s.param("next_token")) for s in x.seen] == [
+        ("500", None, None),
+        ("500", None, "n"),
+        (None, "490", None),
+    ]
+    cp = archive.checkpoint(SOURCE, ORIGIN, QUERY)
+    assert (cp.newest_id, cp.oldest_id) == ("700", "480")
+
+
 def test_follow_polls_recent_search_with_since_id_only(x: XReplay, client):
     x.queue(RECENT, Reply.json(page(tweet("100"))))
     x.queue(RECENT, Reply.json(page(tweet("120"), tweet("110"))), when={"since_id": "100"})
@@ -323,13 +346,13 @@ def test_context_looks_up_missing_parents_in_batches_and_climbs_the_chain(x: XRe
 
 
 def test_context_batches_lookups_by_the_batch_size(x: XReplay, client):
-    pages = [page_facts(page(*[tweet(str(i), parent=str(i + 1000)) for i in range(1, 6)]))]
+    captured = page_facts(page(*[tweet(str(i), parent=str(i + 1000)) for i in range(1, 6)])).tweets
     x.respond(
         LOOKUP, lambda seen: Reply.json({"errors": [{"value": i} for i in seen.param("ids").split(",")]})
     )
     archive = MemoryArchive()
 
-    result = fetch_context(client, archive, pages, query=QUERY, batch=2, sleep=Sleeps(), clock=lambda: NOW)
+    result = fetch_context(client, archive, captured, query=QUERY, batch=2, sleep=Sleeps(), clock=lambda: NOW)
 
     assert [len(s.param("ids").split(",")) for s in x.seen] == [2, 2, 1]
     assert result.context_pages == 3 and result.context_tweets == 0
