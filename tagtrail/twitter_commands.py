@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 BATCH = 5_000  # records per write: short transactions, so that readers are never kept waiting
 SHOWN_ERRORS = 10
-FORMAT_NAMES = {"twarc": "twarc", "tags": "tags", "twitter-archive": "twitter-archive"}
 
 
 def _import(ctx: typer.Context, files: list[Path], expected: str) -> None:
@@ -42,12 +41,12 @@ def _import(ctx: typer.Context, files: list[Path], expected: str) -> None:
         if detected.source != expected:
             raise UserError(
                 f"{path}: this is a {detected.description}, not a {expected} file; "
-                f"use `tagtrail import {FORMAT_NAMES[detected.source]}`"
+                f"use `tagtrail import {detected.source}`"
             )
         found.append((path, detected))
     for path, detected in found:
         out.print(f"{path}: {detected.description}", markup=False)
-        new, seen, errors = _store(archive, path, read(path, detected))
+        new, seen, errors = _store(archive, path, detected.source, read(path, detected))
         for e in errors[:SHOWN_ERRORS]:
             err.print(str(e), markup=False)
         if len(errors) > SHOWN_ERRORS:
@@ -57,13 +56,12 @@ def _import(ctx: typer.Context, files: list[Path], expected: str) -> None:
 
 
 def _store(
-    archive: Archive, path: Path, items: Iterable[RawRecord | LineError]
+    archive: Archive, path: Path, source: str, items: Iterable[RawRecord | LineError]
 ) -> tuple[int, int, list[LineError]]:
     """Write records in batches and keep the errors aside; (new records, records read, errors)."""
     new = seen = 0
     errors: list[LineError] = []
     batch: list[RawRecord] = []
-    source = None
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as progress:
         task = progress.add_task(path.name)
 
@@ -78,7 +76,6 @@ def _store(
                 if isinstance(item, LineError):
                     errors.append(item)
                     continue
-                source = item.source
                 batch.append(item)
                 seen += 1
                 if len(batch) >= BATCH:
@@ -89,7 +86,7 @@ def _store(
             raise UserError(str(e)) from None
     if errors:
         archive.reject(
-            source or "twitter",
+            source,
             str(path),
             [(e.file, e.line, e.reason, e.text) for e in errors],
             at=datetime.now(UTC),
