@@ -39,7 +39,6 @@ stored. Tokens never appear in messages, logs or stored data.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import threading
@@ -539,8 +538,13 @@ class _Worker:
     # --- streaming -------------------------------------------------------------------------------------------
     def follow(self) -> None:
         """Stream the hashtag until stopped: connect, back-fill the gap, keep going; reconnect after a drop."""
-        with contextlib.suppress(_Stopped):
+        try:
             self._follow()
+        except _Stopped:
+            pass
+        except Exception as e:  # e.g. the archive stayed locked: say so on the live line, and end this stream
+            self.stats.error = f"#{self.tag}: unexpected {type(e).__name__}: {e}"
+            self._state("failed")
 
     def _follow(self) -> None:
         pause = self.run.backoff

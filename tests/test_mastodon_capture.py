@@ -4,9 +4,11 @@ real DuckDB archive: back-fill across instances with checkpoints, the overlap re
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from factories import build_with, config_file, rows
@@ -351,3 +353,124 @@ def test_the_capture_command_backfills_the_chats_instances_with_their_tokens(ser
     config_file(tmp_path, CONFIG)
     line = one_line_error(tagtrail(tmp_path, "capture", "mastodon", "--chat", "CTQCollab"))
     assert line.startswith("tagtrail: no instances for chat 'CTQCollab': pass --instance")
+
+
+# --- following ---------------------------------------------------------------------------------------------------
+
+
+class Following:
+    """capture(follow=True) in a thread, stopped at the end of the test."""
+
+    def __init__(self, servers: Sequence[MastodonServer], store, **kw) -> None:  # type: ignore[no-untyped-def]
+        self.stop = threading.Event()
+        self.stats: list[InstanceStats] = []
+        self.seen: list[InstanceStats] = [InstanceStats("")]
+        self.thread = threading.Thread(
+            target=lambda: self.stats.extend(
+                run(servers, store, follow=True, stop=self.stop, on_change=self.seen.append, **kw)
+            ),
+            daemon=True,
+        )
+        self.thread.start()
+
+    def stats_now(self) -> InstanceStats:
+        return self.seen[-1]
+
+    def finish(self) -> list[InstanceStats]:
+        self.stop.set()
+        self.thread.join(10)
+        assert not self.thread.is_alive()
+        return self.stats
+
+
+def eventually(check, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the condition was not met in time"
+        time.sleep(0.05)
+
+
+def test_follow_streams_updates_edits_and_deletes_and_backfills_the_gap_after_a_drop(
+    server, tmp_path
+) -> None:
+    before = chat(server, 2, start=20)
+    db = tmp_path / "t.duckdb"
+    archive = SharedArchive(db)
+    archive.write([])
+    following = Following([server], archive, overlap=timedelta(minutes=5))
+    eventually(lambda: server.streams_open() == 1)
+    live = server.post("Q1: live", tags=["CTQCollab"])
+    eventually(lambda: live["uri"] in uris(db))
+    server.edit(live["id"], "Q1: live, edited")
+    gone = server.post("a mistake", tags=["CTQCollab"])
+    eventually(lambda: gone["uri"] in uris(db))
+    server.delete(gone["id"])
+    eventually(lambda: following.stats_now().deletes == 1)
+
+    # The stream drops; what is posted before it is back is caught by the gap back-fill, not lost.
+    server.stream_drop_after = 0
+    server.drop_streams()
+    during = server.post("posted while disconnected", tags=["CTQCollab"], push=False)
+    server.stream_drop_after = None
+    eventually(lambda: during["uri"] in uris(db))
+    eventually(lambda: server.streams_open() == 1)
+    after = server.post("after the reconnect", tags=["CTQCollab"])
+    eventually(lambda: after["uri"] in uris(db))
+    [stats] = following.finish()
+
+    assert stats.reconnects >= 1 and stats.edits == 1 and stats.deletes == 1 and stats.error is None
+    assert set(uris(db)) == {p["uri"] for p in before} | {
+        live["uri"],
+        gone["uri"],
+        during["uri"],
+        after["uri"],
+    }
+    [(payload,)] = rows(db, "SELECT payload FROM raw_records WHERE kind = 'delete'")
+    assert payload == json.dumps(gone["id"])
+    # A deleted status disappears from reports; an edit keeps the latest text.
+    build_with(db, config_file(tmp_path, CONFIG))
+    from warehouse.reports import export
+
+    export(db, "posts", tmp_path / "posts.csv", chat="CTQCollab")
+    transcript = (tmp_path / "posts.csv").read_text(encoding="utf-8")
+    assert "a mistake" not in transcript and "Q1: live, edited" in transcript
+    assert "posted while disconnected" in transcript
+
+
+class SharedArchive(Archive):
+    """The archive, shared with the test thread that reads it while the capture writes (in one process DuckDB
+    wants one connection at a time; across processes the lock retry in warehouse.db does this)."""
+
+    lock = threading.Lock()
+
+    def write(self, records, checkpoints=()):  # type: ignore[no-untyped-def]
+        with self.lock:
+            return super().write(records, checkpoints)
+
+    def log(self, event):  # type: ignore[no-untyped-def]
+        with self.lock:
+            super().log(event)
+
+    def checkpoint(self, source, origin, key):  # type: ignore[no-untyped-def]
+        with self.lock:
+            return super().checkpoint(source, origin, key)
+
+
+def uris(db: Path) -> list[str]:
+    from warehouse.db import writing
+
+    with SharedArchive.lock, writing(db) as con:
+        found = con.execute("SELECT payload::JSON->>'uri' FROM raw_records WHERE kind = 'status'").fetchall()
+    return [r[0] for r in found]
+
+
+def test_follow_rescans_for_posts_the_stream_never_pushes(server) -> None:
+    archive = MemoryArchive()
+    following = Following([server], archive, rescan=0.3)
+    eventually(lambda: following.stats_now().state == f"#{TAG}: streaming")  # the gap back-fill is done
+    scans = len([s for s in server.requests if "/timelines/" in s.path])
+    # A status the instance fetched late is not pushed to streams; the periodic re-scan finds it.
+    late = server.post("fetched late", tags=["CTQCollab"], created_at=minutes_ago(20), push=False)
+    eventually(lambda: late["uri"] in stored_uris(archive.records))
+    following.finish()
+    assert len([s for s in server.requests if "/timelines/" in s.path]) > scans
