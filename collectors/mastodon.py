@@ -39,11 +39,12 @@ stored. Tokens never appear in messages, logs or stored data.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -192,29 +193,43 @@ class RejectingSink(Sink, Protocol):
 
 
 class _SharedSink:
-    """The sink for all worker threads: one write at a time, so the archive's dedupe sees every earlier write."""
+    """The sink for all worker threads: one write at a time, so that the archive's dedupe sees every earlier
+    write; once closed (the run ends) no write starts, so no thread is inside the database when the process
+    exits."""
 
     def __init__(self, sink: Sink) -> None:
         self._sink = sink
         self._lock = threading.Lock()
+        self._closed = False
+
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[None]:
+        with self._lock:
+            if self._closed:
+                raise _Stopped
+            yield
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
 
     def write(self, records: Sequence[RawRecord], checkpoints: Sequence[Checkpoint] = ()) -> int:
-        with self._lock:
+        with self._open():
             return self._sink.write(records, checkpoints)
 
     def log(self, event: CaptureEvent) -> None:
-        with self._lock:
+        with self._open():
             self._sink.log(event)
 
     def checkpoint(self, store: CheckpointStore, origin: str, key: str) -> Checkpoint | None:
-        with self._lock:
+        with self._open():
             return store.checkpoint(SOURCE, origin, key)
 
     def reject(self, origin: str, problems: list[tuple[str, str]], at: datetime) -> None:
         reject = getattr(self._sink, "reject", None)
         if reject is None or not problems:
             return
-        with self._lock:
+        with self._open():
             reject(SOURCE, origin, [(None, None, reason, text) for reason, text in problems], at=at)
 
 
@@ -765,10 +780,12 @@ def capture(
             while t.is_alive():
                 t.join(0.2)
     except KeyboardInterrupt:
-        # Ctrl-C: let every thread finish the write it is in (each is one transaction) and stop.
+        # Ctrl-C: every thread stops at its next step; the write under way (one transaction) is finished.
         stop.set()
         for t in threads:
             t.join(STOP_GRACE_SECONDS)
+    finally:
+        run.sink.close()
     return stats
 
 
@@ -798,7 +815,8 @@ def _instance(run: _Run, instance: Instance, stats: InstanceStats, follow: bool,
     except MastodonCaptureError as e:
         stats.error = str(e)
         stats.state = "failed"
-        current.log(str(e))
+        with contextlib.suppress(_Stopped):
+            current.log(str(e))
     except Exception as e:  # one instance's failure, whatever it is, must not stop the others silently
         stats.error = f"unexpected {type(e).__name__}: {e}"
         stats.state = "failed"
