@@ -474,3 +474,38 @@ def test_follow_rescans_for_posts_the_stream_never_pushes(server) -> None:
     eventually(lambda: late["uri"] in stored_uris(archive.records))
     following.finish()
     assert len([s for s in server.requests if "/timelines/" in s.path]) > scans
+
+
+def test_an_independent_mastodon_implementation_serves_backfill_context_stream_and_delete() -> None:
+    """mastodon-mock (PyPI), a stateful implementation of the REST and streaming API, not written for tagtrail."""
+    from mastodon import Mastodon
+    from mastodon_mock.testing.server import MockServer
+
+    with MockServer() as mock:
+        alice = Mastodon(access_token="alice_token", api_base_url=mock.base_url)
+        bob = Mastodon(access_token="bob_token", api_base_url=mock.base_url)
+        root = alice.status_post("Q1: what helps? #CTQCollab")
+        answer = bob.status_post("A1: tea", in_reply_to_id=root["id"])  # no hashtag: found as context
+        alice.status_post("only followers #CTQCollab", visibility="private")
+        archive = MemoryArchive()
+        host = mock.base_url.split("://", 1)[1]
+        stop = threading.Event()
+        seen: list[InstanceStats] = []
+        thread = threading.Thread(
+            target=capture,
+            args=([Instance(host, mock.base_url)], [TAG], archive, archive),
+            kwargs={"follow": True, "stop": stop, "on_change": seen.append, "backoff": 0.05},
+        )
+        thread.start()
+        eventually(lambda: bool(seen) and seen[-1].state == f"#{TAG}: streaming")
+        live = alice.status_post("Q2: and now? #ctqcollab")
+        eventually(lambda: live["uri"] in stored_uris(archive.records))
+        alice.status_delete(live["id"])
+        eventually(lambda: seen[-1].deletes == 1)
+        stop.set()
+        thread.join(10)
+
+    assert set(stored_uris(archive.records)) == {root["uri"], live["uri"]}
+    assert [json.loads(r.payload)["uri"] for r in archive.records if r.is_context] == [answer["uri"]]
+    assert [r.payload for r in archive.records if r.kind == "delete"] == [json.dumps(str(live["id"]))]
+    assert seen[-1].error is None

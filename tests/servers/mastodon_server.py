@@ -192,8 +192,15 @@ class MastodonServer:
         self._push(tags, "delete", sid)
 
     def fail(self, path_prefix: str, *replies: Reply) -> None:
+        """Serve these replies, in order, to the next requests whose path starts with path_prefix."""
         with self._lock:
             self.faults.extend((path_prefix, r) for r in replies)
+
+    replay = fail  # recorded responses are served the same way
+
+    def push(self, tag: str, event: str, data: str) -> None:
+        """Send an event as it is to every stream of the hashtag."""
+        self._push({tag.lower()}, event, data)
 
     def drop_streams(self) -> None:
         with self._lock:
