@@ -311,6 +311,7 @@ class _Run:
     on_change: Callable[[InstanceStats], None]
     contexts_lock: threading.Lock = field(default_factory=threading.Lock)
     contexts_seen: set[tuple[str, str]] = field(default_factory=set)  # (host, local id) already in a context
+    captured: set[tuple[str, str]] = field(default_factory=set)  # (host, local id) stored in this run
 
 
 class _Worker:
@@ -415,6 +416,8 @@ class _Worker:
         ]
         if records or checkpoints:
             self.stats.bump("new", self.run.sink.write(records, checkpoints))
+        with self.run.contexts_lock:
+            self.run.captured.update((self.host, str(s["id"])) for s in statuses)
         if is_context:
             self.stats.bump("context", len(records))
         else:
@@ -430,12 +433,15 @@ class _Worker:
             return
         # Oldest first, so that a thread's root comes before its replies: the root's context covers them.
         for status in sorted(statuses, key=lambda s: int(s["id"])):
-            if not (status.get("in_reply_to_id") or (status.get("replies_count") or 0) > 0):
+            parent, replies = status.get("in_reply_to_id"), status.get("replies_count") or 0
+            if not (parent or replies > 0):
                 continue
             key = (self.host, str(status["id"]))
             with self.run.contexts_lock:
                 if key in self.run.contexts_seen:
                     continue
+                if not replies and (self.host, str(parent)) in self.run.captured:
+                    continue  # a new reply in a thread already here (a live chat): nothing above it is missing
                 self.run.contexts_seen.add(key)
             try:
                 self.call(lambda s=status: self.client.status_context(s["id"]), f"context of {status['id']}")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collectors.mastodon import InstanceStats
     from collectors.mastodon_instances import Instance
     from tagtrail.config import Config
+    from warehouse.status import ChatCapture
 
 
 def resolve_instances(values: list[str], config: Config, env: dict[str, str]) -> list[Instance]:
@@ -64,6 +65,37 @@ def _table(stats: list[InstanceStats]) -> Table:
             f"{s.reconnects:,}",
             f"{s.rate_limit_waits:,}",
             now,
+        )
+    return table
+
+
+def chat_capture_table(rows: list[ChatCapture]) -> Table:
+    """`tagtrail status`: per chat and instance, how far capture got and what the instance adds (coverage)."""
+    table = Table(title="Mastodon capture by chat", title_justify="left")
+    for col in (
+        "chat",
+        "instance",
+        "checkpoint",
+        "last success",
+        "last error",
+        "posts",
+        "chat posts",
+        "only here",
+    ):
+        table.add_column(col, justify="right" if col in {"posts", "chat posts", "only here"} else "left")
+    for r in rows:
+        checkpoint = (
+            f"{r.newest_at:%Y-%m-%d %H:%M} UTC ({r.newest_id})" if r.newest_at else (r.newest_id or "")
+        )
+        table.add_row(
+            r.chat,
+            r.origin,
+            checkpoint,
+            f"{r.last_success:%Y-%m-%d %H:%M} UTC" if r.last_success else "",
+            r.last_error or "",
+            f"{r.posts:,}",
+            "" if r.chat_posts is None else f"{r.chat_posts:,}",
+            "" if r.only_here is None else f"{r.only_here:,}",
         )
     return table
 

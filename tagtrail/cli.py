@@ -179,7 +179,11 @@ def status(ctx: typer.Context) -> None:
     from warehouse.status import archive_status
 
     obj: Context = ctx.obj
-    st = archive_status(obj.db)
+    try:
+        chats = {c.name: c.hashtags for c in obj.config.chats}
+    except ConfigError:
+        chats = {}  # the archive can be looked at without a valid config
+    st = archive_status(obj.db, chats)
     table = Table(title=f"{obj.db}", title_justify="left")
     for col in ("source", "origin", "records", "rejected", "posts", "only here", "last fetched"):
         table.add_column(col, justify="right" if col in {"records", "rejected", "posts", "only here"} else "left")
@@ -196,6 +200,10 @@ def status(ctx: typer.Context) -> None:
             cap.add_row(c.source, c.origin, c.key, c.checkpoint or "", _when(c.last_success), c.last_error or "",
                         f"{c.posts:,}")
         out.print(cap)
+    if st.chat_captures:
+        from tagtrail.capture_mastodon import chat_capture_table
+
+        out.print(chat_capture_table(st.chat_captures))
     if st.chats:
         chats = Table(title="chats (as last built)", title_justify="left")
         for col in ("chat", "sessions", "posts", "participants", "first session", "last session"):

@@ -344,6 +344,10 @@ def test_the_capture_command_backfills_the_chats_instances_with_their_tokens(ser
     assert rows(tmp_path / "tagtrail.duckdb", "SELECT count(*), min(origin) FROM raw_records") == [
         (3, server.host)
     ]
+    r = tagtrail(tmp_path, "status")
+    assert r.returncode == 0, r.stderr
+    table = r.stdout[r.stdout.index("Mastodon capture by chat") :]
+    assert "CTQCollab" in table and server.host in table and max(server.statuses, key=int) in table
 
     with pytest.raises(ConfigError) as bad:
         load_config(config_file(tmp_path, CONFIG + 'instances = ["mastodon.social/@ann"]\n'))
@@ -402,6 +406,8 @@ def test_follow_streams_updates_edits_and_deletes_and_backfills_the_gap_after_a_
     live = server.post("Q1: live", tags=["CTQCollab"])
     eventually(lambda: live["uri"] in uris(db))
     server.edit(live["id"], "Q1: live, edited")
+    answer = server.post("A1: streamed reply", tags=["CTQCollab"], reply_to=live)
+    eventually(lambda: answer["uri"] in uris(db))
     gone = server.post("a mistake", tags=["CTQCollab"])
     eventually(lambda: gone["uri"] in uris(db))
     server.delete(gone["id"])
@@ -421,10 +427,13 @@ def test_follow_streams_updates_edits_and_deletes_and_backfills_the_gap_after_a_
     assert stats.reconnects >= 1 and stats.edits == 1 and stats.deletes == 1 and stats.error is None
     assert set(uris(db)) == {p["uri"] for p in before} | {
         live["uri"],
+        answer["uri"],
         gone["uri"],
         during["uri"],
         after["uri"],
     }
+    # A live reply to a post already captured needs no context request: its thread is here.
+    assert not [s for s in server.requests if s.path == f"/api/v1/statuses/{answer['id']}/context"]
     [(payload,)] = rows(db, "SELECT payload FROM raw_records WHERE kind = 'delete'")
     assert payload == json.dumps(gone["id"])
     # A deleted status disappears from reports; an edit keeps the latest text.
@@ -509,3 +518,34 @@ def test_an_independent_mastodon_implementation_serves_backfill_context_stream_a
     assert [json.loads(r.payload)["uri"] for r in archive.records if r.is_context] == [answer["uri"]]
     assert [r.payload for r in archive.records if r.kind == "delete"] == [json.dumps(str(live["id"]))]
     assert seen[-1].error is None
+
+
+def test_status_shows_per_chat_and_instance_checkpoint_errors_posts_and_coverage(
+    server, other, tmp_path
+) -> None:
+    from warehouse.status import archive_status
+
+    shared = server.post("Q1: on both #CTQCollab", tags=["CTQCollab"], created_at=minutes_ago(9))
+    other.post(
+        "Q1: on both",
+        tags=["CTQCollab"],
+        created_at=minutes_ago(9),
+        uri=shared["uri"],
+        account=other.account("ann", remote=server.host),
+    )
+    chat(server, 2, start=8)
+    newest_b = other.post("only on b", tags=["CTQCollab"], created_at=minutes_ago(1))
+    db = tmp_path / "t.duckdb"
+    run([server, other], Archive(db))
+    server.fail("/api/v1/timelines/tag", Reply.json({"error": "This instance is gone"}, 410))
+    run([server], Archive(db))
+    build_with(db, config_file(tmp_path, CONFIG))
+
+    st = archive_status(db, {"CTQCollab": ["ctqcollab"]})
+    by_origin = {c.origin: c for c in st.chat_captures}
+    a, b = by_origin[server.host], by_origin[other.host]
+    assert (a.chat, a.posts, a.chat_posts, a.only_here) == ("CTQCollab", 3, 3, 2)
+    assert (b.chat, b.posts, b.chat_posts, b.only_here) == ("CTQCollab", 2, 2, 1)
+    assert a.last_error is not None and "HTTP 410" in a.last_error and b.last_error is None
+    assert b.newest_id == newest_b["id"] and b.last_success is not None
+    assert not any(c.key.endswith("/floor") for c in st.captures)
