@@ -47,7 +47,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 from mastodon import Mastodon, StreamListener
@@ -181,17 +181,6 @@ class InstanceStats:
             self.newest_at = created_at
 
 
-class RejectingSink(Sink, Protocol):
-    def reject(
-        self,
-        source: str,
-        origin: str,
-        rejects: Sequence[tuple[str | None, int | None, str, str | None]],
-        *,
-        at: datetime,
-    ) -> int: ...
-
-
 class _SharedSink:
     """The sink for all worker threads: one write at a time, so that the archive's dedupe sees every earlier
     write; once closed (the run ends) no write starts, so no thread is inside the database when the process
@@ -226,6 +215,7 @@ class _SharedSink:
             return store.checkpoint(SOURCE, origin, key)
 
     def reject(self, origin: str, problems: list[tuple[str, str]], at: datetime) -> None:
+        """Keep malformed statuses aside when the sink can (warehouse.archive.Archive.reject); else drop them."""
         reject = getattr(self._sink, "reject", None)
         if reject is None or not problems:
             return

@@ -222,6 +222,24 @@ def test_rate_limits_are_waited_out_and_server_errors_retried(server) -> None:
     assert any("HTTP 500" in s and "retrying" in s for s in states)
 
 
+def test_a_used_up_rate_limit_window_is_waited_out_before_the_next_page(server) -> None:
+    chat(server, 45)
+    page, headers = server._timeline(TAG, {"limit": "40"})
+    reset = str(int(time.time()) + 1)
+    exhausted = {
+        **headers,
+        "X-RateLimit-Limit": "300",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": reset,
+    }
+    server.replay("/api/v1/timelines/tag", Reply(200, json.dumps(page).encode(), exhausted))
+    archive = MemoryArchive()
+    [stats] = run([server], archive)
+    # No request was refused: the wait came from the headers of an answered page.
+    assert stats.rate_limit_waits == 1 and len(stored_uris(archive.records)) == 45
+    assert not server.faults
+
+
 def test_an_instance_that_refuses_is_reported_and_the_others_go_on(server, other) -> None:
     chat(other, 3)
     server.fail("/api/v1/timelines/tag", Reply.json({"error": "The access token is invalid"}, 401))
@@ -332,7 +350,7 @@ def test_a_checkpoint_from_another_store_is_read_not_guessed(server) -> None:
 
 
 def test_the_capture_command_backfills_the_chats_instances_with_their_tokens(server, tmp_path) -> None:
-    from test_cli import one_line_error, tagtrail
+    from test_cli import tagtrail
 
     chat(server, 3)
     config_file(tmp_path, CONFIG + f'instances = ["{server.base_url}", "{server.base_url}/"]\n')
@@ -344,9 +362,15 @@ def test_the_capture_command_backfills_the_chats_instances_with_their_tokens(ser
     assert rows(tmp_path / "tagtrail.duckdb", "SELECT count(*), min(origin) FROM raw_records") == [
         (3, server.host)
     ]
-    r = tagtrail(tmp_path, "status")
-    assert r.returncode == 0, r.stderr
-    table = r.stdout[r.stdout.index("Mastodon capture by chat") :]
+    # The rest in-process (the same Typer app; a subprocess costs seconds here).
+    from typer.testing import CliRunner
+
+    from tagtrail.cli import UserError, app
+
+    base = ["--db", str(tmp_path / "tagtrail.duckdb"), "--config", str(tmp_path / "tagtrail.toml")]
+    r = CliRunner().invoke(app, [*base, "status"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    table = r.output[r.output.index("Mastodon capture by chat") :]
     assert "CTQCollab" in table and server.host in table and max(server.statuses, key=int) in table
 
     with pytest.raises(ConfigError) as bad:
@@ -355,8 +379,9 @@ def test_the_capture_command_backfills_the_chats_instances_with_their_tokens(ser
         "tagtrail.toml: chats[0].instances: 'mastodon.social/@ann' is not an instance host such as mastodon.social"
     )
     config_file(tmp_path, CONFIG)
-    line = one_line_error(tagtrail(tmp_path, "capture", "mastodon", "--chat", "CTQCollab"))
-    assert line.startswith("tagtrail: no instances for chat 'CTQCollab': pass --instance")
+    r = CliRunner().invoke(app, [*base, "capture", "mastodon", "--chat", "CTQCollab"])
+    assert isinstance(r.exception, UserError)
+    assert str(r.exception).startswith("no instances for chat 'CTQCollab': pass --instance")
 
 
 # --- following ---------------------------------------------------------------------------------------------------
@@ -481,6 +506,12 @@ def test_follow_rescans_for_posts_the_stream_never_pushes(server) -> None:
     # A status the instance fetched late is not pushed to streams; the periodic re-scan finds it.
     late = server.post("fetched late", tags=["CTQCollab"], created_at=minutes_ago(20), push=False)
     eventually(lambda: late["uri"] in stored_uris(archive.records))
+    # A malformed event is a drop like any other: reconnect, back-fill the gap, go on.
+    server.push(TAG, "update", "{not json")
+    eventually(lambda: following.stats_now().reconnects == 1)
+    eventually(lambda: following.stats_now().state == f"#{TAG}: streaming")
+    after = server.post("after the bad event", tags=["CTQCollab"])
+    eventually(lambda: after["uri"] in stored_uris(archive.records))
     following.finish()
     assert len([s for s in server.requests if "/timelines/" in s.path]) > scans
 
