@@ -318,7 +318,8 @@ class _Worker:
         self.stats = stats
         self.client, self.session = make_client(instance)
         self.query = f"tag:{tag}"
-        self.posts_since_log = 0
+        self.posts_since_log = 0  # new posts not yet in the capture log (the stream thread adds to it too)
+        self.log_lock = threading.Lock()
 
     # --- calling the API -----------------------------------------------------------------------------------
     def _state(self, text: str) -> None:
@@ -404,15 +405,17 @@ class _Worker:
             RawRecord(SOURCE, "status", self.host, _payload(s), now, query=query, is_context=is_context)
             for s in statuses
         ]
-        if records or checkpoints:
-            self.stats.bump("new", self.run.sink.write(records, checkpoints))
+        new = self.run.sink.write(records, checkpoints) if records or checkpoints else 0
+        self.stats.bump("new", new)
         with self.run.contexts_lock:
             self.run.captured.update((self.host, str(s["id"])) for s in statuses)
         if is_context:
             self.stats.bump("context", len(records))
         else:
             self.stats.bump("posts", len(records))
-            self.posts_since_log += len(records)
+            # The capture log counts posts new to the archive, so that re-reading an overlap counts nothing.
+            with self.log_lock:
+                self.posts_since_log += new
             for s in statuses:
                 self.stats.saw(_parse_time(s["created_at"]))
         self.run.on_change(self.stats)
@@ -543,8 +546,9 @@ class _Worker:
             self.store([], query=self.query, checkpoints=[self._cp(newest_id=top[0], newest_at=top[1])])
 
     def log(self, error: str | None = None) -> None:
-        self.run.sink.log(CaptureEvent(SOURCE, self.host, self.tag, posts=self.posts_since_log, error=error))
-        self.posts_since_log = 0
+        with self.log_lock:
+            posts, self.posts_since_log = self.posts_since_log, 0
+        self.run.sink.log(CaptureEvent(SOURCE, self.host, self.tag, posts=posts, error=error))
 
     # --- streaming -------------------------------------------------------------------------------------------
     def follow(self) -> None:

@@ -7,6 +7,7 @@ module picks the instances and tokens, shows a live line per instance and prints
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
@@ -38,6 +39,16 @@ def resolve_instances(values: list[str], config: Config, env: dict[str, str]) ->
         token = env.get(token_env_name(host)) or config.mastodon_tokens.get(host)
         found.setdefault(host, Instance(host, base_url, token.strip() if token else None))
     return list(found.values())
+
+
+def _stop_on_sigterm() -> None:
+    """A service manager stops a following capture with SIGTERM: end as Ctrl-C does, with the summary."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _lag(at: datetime | None) -> str:
@@ -101,7 +112,7 @@ def chat_capture_table(rows: list[ChatCapture]) -> Table:
 
 
 def summary_line(s: InstanceStats) -> str:
-    parts = [f"{s.posts:,} posts ({s.new:,} new records)"]
+    parts = [f"{s.posts:,} posts read ({s.new:,} new records)"]
     for count, what in (
         (s.context, "context posts"),
         (s.edits, "edits"),
@@ -160,6 +171,7 @@ def capture_mastodon(
     instances = resolve_instances(values, config, dict(os.environ))
     archive = Archive(obj.db)
     stop = threading.Event()
+    _stop_on_sigterm()
     stats_seen: list[InstanceStats] = [mastodon.InstanceStats(i.host) for i in instances]
     by_host = {s.host: i for i, s in enumerate(stats_seen)}
 

@@ -357,7 +357,7 @@ def test_the_capture_command_backfills_the_chats_instances_with_their_tokens(ser
     env = {token_env_name(server.host): "tok-secret-9"}
     r = tagtrail(tmp_path, "capture", "mastodon", "--chat", "ctqcollab", env=env)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == [f"{server.host}: 3 posts (3 new records)"]
+    assert r.stdout.splitlines() == [f"{server.host}: 3 posts read (3 new records)"]
     assert "tok-secret-9" not in r.stdout + r.stderr
     assert rows(tmp_path / "tagtrail.duckdb", "SELECT count(*), min(origin) FROM raw_records") == [
         (3, server.host)
