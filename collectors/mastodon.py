@@ -83,6 +83,10 @@ class MastodonCaptureError(RuntimeError):
     """A problem with one instance, phrased for the user on one line; never contains a token."""
 
 
+class _Unreachable(MastodonCaptureError):
+    """The instance kept failing (5xx answers, network errors): with --follow, worth trying again later."""
+
+
 class _Stopped(Exception):
     """The run was asked to stop (Ctrl-C)."""
 
@@ -340,7 +344,7 @@ class _Worker:
             except (MastodonServerError, MastodonNetworkError) as e:
                 failures += 1
                 if retries is not None and failures > retries:
-                    raise MastodonCaptureError(f"{what} failed {failures} times ({_detail(e)})") from None
+                    raise _Unreachable(f"{what} failed {failures} times ({_detail(e)})") from None
                 pause = min(self.run.backoff * 2.0 ** (failures - 1), MAX_BACKOFF)
                 self._state(f"{what}: {_detail(e)}, retrying in {pause:.0f} s")
                 if self.run.wait(pause):
@@ -606,6 +610,7 @@ class _Worker:
             self.stats.error = str(e)
             self.log(str(e))
             return
+        self.stats.error = None
         self.log()
 
     def on_status(self, raw: str | None, *, edit: bool) -> None:
@@ -795,7 +800,15 @@ def _instance(run: _Run, instance: Instance, stats: InstanceStats, follow: bool,
     try:
         check_access(current)
         for current in workers:
-            current.backfill()
+            try:
+                current.backfill()
+            except _Unreachable as e:
+                if not follow:
+                    raise
+                # Following: the gap back-fill after the stream connects tries again, and so on until it works.
+                stats.error = str(e)
+                current.log(str(e))
+                continue
             current.log()
         if not follow:
             stats.state = "done"

@@ -498,6 +498,19 @@ def uris(db: Path) -> list[str]:
     return [r[0] for r in found]
 
 
+def test_following_an_instance_that_is_down_at_the_start_keeps_trying_until_it_is_back(server) -> None:
+    posts = chat(server, 3)
+    down = Reply.json({"error": "Service Unavailable"}, 503)
+    server.fail("/api/v1/timelines/tag", *[down] * 7)  # more than one request's retries
+    archive = MemoryArchive()
+    following = Following([server], archive)
+    eventually(lambda: set(stored_uris(archive.records)) == {p["uri"] for p in posts})
+    [stats] = following.finish()
+    assert stats.error is None and stats.state == "stopped"
+    errors = [e.error for e in archive.events if e.error]
+    assert len(errors) == 1 and "failed 6 times (HTTP 503" in errors[0]
+
+
 def test_follow_rescans_for_posts_the_stream_never_pushes(server) -> None:
     archive = MemoryArchive()
     following = Following([server], archive, rescan=0.3)
