@@ -229,7 +229,7 @@ def _progress() -> Progress:
 
 
 # Commands kept in their own modules register themselves on the apps above.
-from tagtrail import twitter_commands  # noqa: E402, F401
+from tagtrail import dashboard_commands, twitter_commands  # noqa: E402, F401
 
 
 def main() -> None:
