@@ -21,6 +21,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 test: install
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }  # the dashboard's browser tests
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -q
 

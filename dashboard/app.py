@@ -11,14 +11,14 @@ import streamlit as st
 # `streamlit run` puts only this folder on the path; the project root holds the warehouse package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-st.set_page_config(page_title="tagtrail", page_icon="#️⃣", layout="wide")
+st.set_page_config(page_title="tagtrail", page_icon=":material/tag:", layout="wide")
 PAGES = Path(__file__).parent / "pages"
 navigation = st.navigation([
-    st.Page(PAGES / "overview.py", title="Overview", icon="📈", default=True),
-    st.Page(PAGES / "sessions.py", title="Sessions", icon="🗓️"),
-    st.Page(PAGES / "participants.py", title="Participants", icon="🧑‍🤝‍🧑"),
-    st.Page(PAGES / "network.py", title="Conversation network", icon="🕸️"),
-    st.Page(PAGES / "live.py", title="Live", icon="🔴"),
-    st.Page(PAGES / "capture.py", title="Capture & export", icon="📦"),
+    st.Page(PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
+    st.Page(PAGES / "sessions.py", title="Sessions", icon=":material/event:"),
+    st.Page(PAGES / "participants.py", title="Participants", icon=":material/group:"),
+    st.Page(PAGES / "network.py", title="Conversation network", icon=":material/hub:"),
+    st.Page(PAGES / "live.py", title="Live", icon=":material/radio_button_checked:"),
+    st.Page(PAGES / "capture.py", title="Capture & export", icon=":material/download:"),
 ])
 navigation.run()

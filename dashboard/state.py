@@ -19,6 +19,7 @@ from warehouse.db import default_db_path
 from warehouse.queries import Filters
 
 CACHE_SECONDS = 10
+LIVE_CACHE_SECONDS = 3  # the live page refreshes every few seconds while capture runs
 ALL = "All"
 # URL query parameter -> session-state key of its sidebar widget
 PARAMS = {"chat": "f_chat", "from": "f_from", "to": "f_to", "platform": "f_platform"}
@@ -38,9 +39,14 @@ def _read(name: str, db: str, args: tuple[Any, ...]) -> Any:
     return getattr(queries, name)(db, *args)
 
 
-def read(query: Callable[..., pl.DataFrame], *args: Any) -> pl.DataFrame:
-    """Run one of warehouse.queries' functions on the archive, cached for a few seconds."""
-    return _read(query.__name__, str(archive_path()), args)  # type: ignore[no-any-return]
+@st.cache_data(ttl=LIVE_CACHE_SECONDS, show_spinner=False)
+def _read_live(name: str, db: str, args: tuple[Any, ...]) -> Any:
+    return getattr(queries, name)(db, *args)
+
+
+def read(query: Callable[..., pl.DataFrame], *args: Any, live: bool = False) -> pl.DataFrame:
+    """Run one of warehouse.queries' functions on the archive, cached for a few seconds (fewer when live)."""
+    return (_read_live if live else _read)(query.__name__, str(archive_path()), args)  # type: ignore[no-any-return]
 
 
 @st.cache_data(ttl=2, show_spinner=False)
@@ -56,7 +62,7 @@ def archive_or_stop() -> None:
     """Stop the page with a helpful message when there is nothing to show yet."""
     problem = archive_problem()
     if problem:
-        st.info(problem, icon="ℹ️")
+        st.info(problem, icon=":material/info:")
         st.stop()
 
 

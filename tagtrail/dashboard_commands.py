@@ -38,7 +38,7 @@ def serve(db: Path, host: str, port: int, pseudonym_key: str | None) -> int:
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-        "--global.developmentMode", "false",
+        "--global.developmentMode", "false", "--client.toolbarMode", "minimal",
     ]
     out.print(f"tagtrail dashboard: http://{host}:{port}  (archive {db}; Ctrl+C stops it)", markup=False)
     try:

@@ -74,5 +74,5 @@ cols = st.columns(4)
 for i, report in enumerate(REPORTS):
     cols[i % 4].download_button(
         f"{report}.csv", data=lambda report=report: _report_bytes(report), file_name=f"{report}.csv",
-        mime="text/csv", key=f"download-{report}", on_click="ignore", icon="⬇️",
+        mime="text/csv", key=f"download-{report}", on_click="ignore", icon=":material/download:",
     )

@@ -1,5 +1,7 @@
 """Live: the running session (or the latest one) minute by minute, refreshing itself while capture runs."""
 
+import html
+
 import altair as alt
 import streamlit as st
 
@@ -17,16 +19,16 @@ st.caption(f"{'chat ' + f.chat if f.chat else 'all chats'} · refreshes every {R
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def live_view() -> None:
-    latest = state.read(queries.live_session, f)
+    latest = state.read(queries.live_session, f, live=True)
     if latest.is_empty():
         st.info("This chat has no session yet.")
         return
     s = latest.row(0, named=True)
     if s["running"]:
-        st.subheader(f"🔴 {s['chat']} — session running since {s['start_at']:%H:%M} UTC")
+        st.subheader(f":red[●] {s['chat']} — session running since {s['start_at']:%H:%M} UTC")
     else:
         st.subheader(f"{s['chat']} — no session running; the latest began {s['start_at']:%Y-%m-%d %H:%M} UTC")
-    minutes = state.read(queries.live_minutes, s["chat"], s["session_id"])
+    minutes = state.read(queries.live_minutes, s["chat"], s["session_id"], live=True)
     cols = st.columns(5)
     cols[0].metric("Posts", f"{s['posts']:,}")
     cols[1].metric("Participants", f"{s['participants']:,}")
@@ -50,16 +52,20 @@ def live_view() -> None:
     )
     left, right = st.columns(2)
     left.markdown("**Questions and their answers**")
-    left.dataframe(state.read(queries.session_questions, s["chat"], s["session_id"]), hide_index=True,
+    left.dataframe(state.read(queries.session_questions, s["chat"], s["session_id"], live=True), hide_index=True,
                    width="stretch")
     right.markdown("**Who notices? Newcomers whose posts have no reply yet**")
-    waiting = state.read(queries.unanswered_newcomers, s["chat"], s["session_id"])
+    waiting = state.read(queries.unanswered_newcomers, s["chat"], s["session_id"], live=True)
     if waiting.is_empty():
         right.success("Every newcomer in this session has had a reply.")
     else:
-        # how long they have waited only means something while the session runs
-        right.dataframe(waiting if s["running"] else waiting.drop("minutes_waiting"), hide_index=True,
-                        width="stretch")
-
+        # names are the users' own: escaped, shown as text
+        items = "".join(
+            f"<li><b>{html.escape(w['handle'] or '')}</b> ({html.escape(w['author_id'])}): {w['posts']} post(s), "
+            f"first at {w['first_post_at']:%H:%M} UTC"
+            + (f", waiting {w['minutes_waiting']} min" if s["running"] else "") + "</li>"
+            for w in waiting.rows(named=True)
+        )
+        right.html(f"<ul class='waiting'>{items}</ul>")
 
 live_view()

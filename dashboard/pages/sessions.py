@@ -24,10 +24,13 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
 })
 
 rows = {r["session_id"]: r for r in table.rows(named=True)}  # session ids start with their chat's name
+# the chosen session goes into the URL too, so a link can point at one transcript
+wanted = st.query_params.get("session")
 chosen = st.selectbox(
-    "Session", list(rows),
+    "Session", list(rows), index=list(rows).index(wanted) if wanted in rows else 0,
     format_func=lambda s: f"{rows[s]['chat']} — {rows[s]['start_at']:%Y-%m-%d %H:%M} UTC ({rows[s]['posts']} posts)",
 )
+st.query_params["session"] = chosen
 session = rows[chosen]
 chat, session_id = session["chat"], chosen
 
@@ -48,7 +51,7 @@ with transcript_tab:
     for p in posts.rows(named=True):
         if p["section"] != section:
             section = p["section"]
-            heading = (f"Q{section}: {questions.get(section) or ''}" if section is not None
+            heading = (f"Question {section} — {questions.get(section) or ''}" if section is not None
                        else "Outside the questions")
             parts.append(f"<h4 style='margin:1.2em 0 0.4em'>{html.escape(heading)}</h4>")
         marker = " · question" if p["is_question"] else (
