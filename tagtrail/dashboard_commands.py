@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -26,8 +25,8 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(db: Path, host: str, port: int, pseudonym_key: str | None) -> int:
-    """Run `streamlit run dashboard/app.py` on the archive until interrupted; returns its exit status."""
+def serve(db: Path, host: str, port: int, pseudonym_key: str | None) -> NoReturn:
+    """Become `streamlit run dashboard/app.py` on the archive (exec: a stop signal reaches the server itself)."""
     if not is_loopback(host):
         err.print(f"warning: serving on {host}: anyone who can reach this address can read the archive {db}",
                   markup=False)
@@ -41,10 +40,9 @@ def serve(db: Path, host: str, port: int, pseudonym_key: str | None) -> int:
         "--global.developmentMode", "false", "--client.toolbarMode", "minimal",
     ]
     out.print(f"tagtrail dashboard: http://{host}:{port}  (archive {db}; Ctrl+C stops it)", markup=False)
-    try:
-        return subprocess.run(command, env=env, check=False).returncode
-    except KeyboardInterrupt:
-        return 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, command, env)
 
 
 @app.command()
@@ -55,4 +53,4 @@ def dashboard(
 ) -> None:
     """Serve the dashboard (read-only) on the archive."""
     obj: Context = ctx.obj
-    raise typer.Exit(serve(obj.db, host, port, obj.config.pseudonymization_key()))
+    serve(obj.db, host, port, obj.config.pseudonymization_key())

@@ -48,6 +48,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def stop(server: subprocess.Popen[str]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
+
+
 @dataclass
 class Site:
     url: str
@@ -100,8 +109,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 raise RuntimeError(f"the dashboard did not start: {server.stdout.read() if server.stdout else ''}") from None
             time.sleep(0.2)
     yield built
-    server.terminate()
-    server.wait(timeout=10)
+    stop(server)
 
 
 @pytest.fixture(scope="module")
@@ -289,7 +297,6 @@ def test_serving_beyond_this_machine_warns_that_the_archive_becomes_readable(tmp
         assert server.stderr is not None
         line = server.stderr.readline()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
     assert "anyone who can reach this address can read the archive" in line
 
