@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import queue
 import random
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -171,12 +173,19 @@ class _Writer:
         self.paths = [out_dir / f"{h}.jsonl" for h in self.hosts[:collected]]
         self.files: list[IO[bytes]] = [p.open("wb", buffering=1 << 20) for p in self.paths]
         self.lines = [0] * collected
+        self._pending: list[list[bytes]] = [[] for _ in range(collected)]
+        self._queue: queue.Queue[tuple[int, bytes] | None] = queue.Queue(maxsize=8)
+        self._thread = threading.Thread(target=self._drain, name="synthetic-writer", daemon=True)
+        self._thread.start()
         self.bytes = 0
         self._accounts: dict[tuple[int, int], orjson.Fragment] = {}
         self._account_ids: dict[tuple[int, int], str] = {}
         self._stamps: dict[int, str] = {}
 
     def close(self) -> None:
+        self.flush()
+        self._queue.put(None)
+        self._thread.join()
         for f in self.files:
             f.close()
 
@@ -308,10 +317,21 @@ class _Writer:
         }
 
     def write(self, host: int, item: dict[str, Any]) -> None:
-        line = orjson.dumps(item) + b"\n"
-        self.files[host].write(line)
+        line = orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE)
+        self._pending[host].append(line)
         self.lines[host] += 1
         self.bytes += len(line)
+
+    def flush(self) -> None:
+        for host, lines in enumerate(self._pending):
+            if lines:
+                self._queue.put((host, b"".join(lines)))
+                lines.clear()
+
+    def _drain(self) -> None:
+        # writing releases the GIL: the disk works while the next session is rendered
+        while (job := self._queue.get()) is not None:
+            self.files[job[0]].write(job[1])
 
 
 def default_weeks(posts: int) -> int:
@@ -344,6 +364,7 @@ def generate(
     hosts = [*instances, *(r for r in REMOTE_INSTANCES if r not in instances)]
     people = _community(rng, posts, weeks, collected, len(hosts))
     sessions = _plan_sessions(rng, start, weeks, posts)
+    words = _Prose(rng)
 
     truth = GroundTruth(
         seed=seed, posts_requested=posts, weeks=weeks, start=start.isoformat(), instances=list(instances),
@@ -362,7 +383,7 @@ def generate(
     script_done = False
     try:
         for chat_i, week, t0_ms, budget in sessions:
-            session = _session_posts(rng, people, hosts, chat_i, week, t0_ms, budget, seq)
+            session = _session_posts(rng, words, people, hosts, chat_i, week, t0_ms, budget, seq)
             if not script_done and chat_i == 0:
                 _plant_script_post(session, people)
                 script_done = True
@@ -380,6 +401,7 @@ def generate(
                                             "payload": writer.render(post, session, host, edited=True)})
                     if post.deleted:
                         writer.write(host, {"event": "delete", "payload": writer.status_id(post, host)})
+            writer.flush()
             if any(p.question for p in session):
                 truth.chats[CHATS[chat_i].name].sessions += 1
     finally:
@@ -494,13 +516,23 @@ def _config_toml(hosts: dict[str, str]) -> str:
 # --- one session ---------------------------------------------------------------------------------------------
 
 
-def _words(rng: random.Random, lo: int, hi: int) -> str:
-    return " ".join(rng.choices(_WORDS, k=rng.randint(lo, hi)))
+class _Prose:
+    """Random text cut from one long shuffled run of words: two random draws per post instead of one per word."""
+
+    def __init__(self, rng: random.Random, words: int = 50_000) -> None:
+        run = rng.choices(_WORDS, k=words)
+        self.text = " ".join(run)
+        self.starts = list(itertools.accumulate((len(w) + 1 for w in run), initial=0))
+
+    def __call__(self, rng: random.Random, lo: int, hi: int) -> str:
+        n = rng.randint(lo, hi)
+        i = rng.randrange(len(self.starts) - n - 1)
+        return self.text[self.starts[i] : self.starts[i + n] - 1]
 
 
 def _session_posts(
-    rng: random.Random, people: list[_Person], hosts: Sequence[str], chat_i: int, week: int, t0: int, budget: int,
-    seq0: int,
+    rng: random.Random, words: _Prose, people: list[_Person], hosts: Sequence[str], chat_i: int, week: int, t0: int,
+    budget: int, seq0: int,
 ) -> list[_Post]:
     chat = CHATS[chat_i]
     host = chat_i
@@ -560,15 +592,15 @@ def _session_posts(
             parent = current_q if current_q >= 0 and rng.random() < 0.45 else rng.choice(candidates)
             answering = posts[parent].question
             if answering:
-                body = f"A{answering} {_words(rng, 12, 60)}"
+                body = f"A{answering} {words(rng, 12, 60)}"
                 tagged = rng.random() < 0.75
             else:
-                body = _words(rng, 6, 50)
+                body = words(rng, 6, 50)
                 tagged = rng.random() < 0.4
             posts.append(_Post(seq, author, ms, tags if tagged else (), body, parent=parent))
             posts[parent].replies += 1
         else:
-            body = f"A{qn} {_words(rng, 12, 70)}" if qn and rng.random() < 0.6 else _words(rng, 8, 60)
+            body = f"A{qn} {words(rng, 12, 70)}" if qn and rng.random() < 0.6 else words(rng, 8, 60)
             posts.append(_Post(seq, author, ms, tags, body))
         if posts[-1].boost_of < 0 and not people[posts[-1].author].opted_out:
             answerable.append(len(posts) - 1)
@@ -576,11 +608,11 @@ def _session_posts(
         p = someone()
         ms = t0 + rng.randrange(2, 5) * 86_400_000 + rng.randrange(3_600_000)
         posts.append(_Post(seq0 + len(posts), p.index, ms, (chat.hashtags[0],), f"Still thinking about {topic} "
-                           f"after #{chat.hashtags[0]} this week. {_words(rng, 5, 20)}"))
+                           f"after #{chat.hashtags[0]} this week. {words(rng, 5, 20)}"))
     if rng.random() < 0.3:  # a post with no chat hashtag at all: in the archive, in no chat
         p = someone()
         posts.append(_Post(seq0 + len(posts), p.index, t0 + 86_400_000 + rng.randrange(3_600_000), ("edtech",),
-                           f"{_words(rng, 10, 30)} #edtech"))
+                           f"{words(rng, 10, 30)} #edtech"))
     for post in posts:
         post.chat = chat_i if post.boost_of < 0 and post.tags != ("edtech",) else -1
         post.in_session = post.chat >= 0 and t0 - 15 * minute <= post.ms < t0 + 90 * minute
