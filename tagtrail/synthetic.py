@@ -94,7 +94,11 @@ class GroundTruth:
     instances: list[str]
     files: dict[str, str]
     config: str
-    lines: dict[str, int] = field(default_factory=dict)  # per instance, every line written
+    lines: dict[str, int] = field(default_factory=dict)  # per instance, every line written (before the tail)
+    tail_files: dict[str, str] = field(default_factory=dict)  # the last sessions, kept apart (tail_share > 0)
+    tail_lines: dict[str, int] = field(default_factory=dict)
+    tail_posts: int = 0
+    tail_bytes: int = 0
     statuses_served: int = 0  # status lines over all files (one per post and instance, boosts' included)
     posts: int = 0  # distinct canonical posts (uris) after dedupe, boosts included
     replies: int = 0
@@ -111,7 +115,7 @@ class GroundTruth:
     edited_uris_sample: list[str] = field(default_factory=list)
     multi_instance_sample: dict[str, list[str]] = field(default_factory=dict)  # uri → instances
     chats: dict[str, ChatTruth] = field(default_factory=dict)
-    bytes: int = 0
+    bytes: int = 0  # of the files before the tail
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -170,23 +174,35 @@ class _Writer:
         self.hosts = list(hosts)
         self.collected = collected
         self.people = people
-        self.paths = [out_dir / f"{h}.jsonl" for h in self.hosts[:collected]]
-        self.files: list[IO[bytes]] = [p.open("wb", buffering=1 << 20) for p in self.paths]
-        self.lines = [0] * collected
+        self.out_dir = out_dir
+        self.files: list[IO[bytes]] = []
+        self._opened: list[IO[bytes]] = []
+        self.lines: list[int] = []
+        self.bytes = 0
+        self.open_part(".jsonl")
         self._pending: list[list[bytes]] = [[] for _ in range(collected)]
-        self._queue: queue.Queue[tuple[int, bytes] | None] = queue.Queue(maxsize=8)
+        self._queue: queue.Queue[tuple[IO[bytes], bytes] | None] = queue.Queue(maxsize=8)
         self._thread = threading.Thread(target=self._drain, name="synthetic-writer", daemon=True)
         self._thread.start()
-        self.bytes = 0
         self._accounts: dict[tuple[int, int], orjson.Fragment] = {}
         self._account_ids: dict[tuple[int, int], str] = {}
         self._stamps: dict[int, str] = {}
+
+    def open_part(self, suffix: str) -> None:
+        """Write what follows to a new file per instance (`<instance><suffix>`)."""
+        if self.files:
+            self.flush()
+        self.files = [(self.out_dir / f"{h}{suffix}").open("wb", buffering=1 << 20)
+                      for h in self.hosts[: self.collected]]
+        self._opened.extend(self.files)
+        self.lines = [0] * self.collected
+        self.bytes = 0
 
     def close(self) -> None:
         self.flush()
         self._queue.put(None)
         self._thread.join()
-        for f in self.files:
+        for f in self._opened:
             f.close()
 
     # --- ids and times ----------------------------------------------------------------------------------
@@ -325,13 +341,13 @@ class _Writer:
     def flush(self) -> None:
         for host, lines in enumerate(self._pending):
             if lines:
-                self._queue.put((host, b"".join(lines)))
+                self._queue.put((self.files[host], b"".join(lines)))
                 lines.clear()
 
     def _drain(self) -> None:
         # writing releases the GIL: the disk works while the next session is rendered
         while (job := self._queue.get()) is not None:
-            self.files[job[0]].write(job[1])
+            job[0].write(job[1])
 
 
 def default_weeks(posts: int) -> int:
@@ -347,10 +363,16 @@ def generate(
     instances: Sequence[str] = DEFAULT_INSTANCES,
     start: date = DEFAULT_START,
     weeks: int | None = None,
+    tail_share: float = 0.0,
 ) -> GroundTruth:
-    """Write the instance files, tagtrail.toml and ground_truth.json into out_dir; return the ground truth."""
+    """Write the instance files, tagtrail.toml and ground_truth.json into out_dir; return the ground truth.
+
+    With tail_share > 0, the last sessions holding about that share of the posts go to `<instance>.tail.jsonl`
+    instead (new posts to append after a first import, for incremental builds); the ground truth covers both."""
     if posts < 100:
         raise ValueError("posts: at least 100")
+    if not 0 <= tail_share < 0.5:
+        raise ValueError("tail_share: from 0 to 0.5")
     if not instances:
         raise ValueError("instances: at least one")
     instances = [i.lower() for i in instances]
@@ -381,8 +403,15 @@ def generate(
     seen_on = [0] * (collected + 1)
     seq = 0
     script_done = False
+    tail_from = _tail_start(sessions, tail_share)
     try:
-        for chat_i, week, t0_ms, budget in sessions:
+        for number, (chat_i, week, t0_ms, budget) in enumerate(sessions):
+            if number == tail_from:
+                truth.lines = dict(zip(instances, writer.lines, strict=True))
+                truth.bytes = writer.bytes
+                truth.tail_files = {h: f"{h}.tail.jsonl" for h in instances}
+                posts_before = truth.posts
+                writer.open_part(".tail.jsonl")
             session = _session_posts(rng, words, people, hosts, chat_i, week, t0_ms, budget, seq)
             if not script_done and chat_i == 0:
                 _plant_script_post(session, people)
@@ -407,8 +436,13 @@ def generate(
     finally:
         writer.close()
 
-    truth.lines = dict(zip(instances, writer.lines, strict=True))
-    truth.bytes = writer.bytes
+    if tail_from < len(sessions):
+        truth.tail_lines = dict(zip(instances, writer.lines, strict=True))
+        truth.tail_bytes = writer.bytes
+        truth.tail_posts = truth.posts - posts_before
+    else:
+        truth.lines = dict(zip(instances, writer.lines, strict=True))
+        truth.bytes = writer.bytes
     truth.authors = len(authors)
     truth.seen_on = {str(n): seen_on[n] for n in range(1, collected + 1)}
     for i, c in enumerate(CHATS):
@@ -491,6 +525,19 @@ def _plan_sessions(rng: random.Random, start: date, weeks: int, posts: int) -> l
     total_weight = sum(s[3] for s in plan)
     budget = max(posts - extra, 0)
     return [(c, w, t, max(12, round(budget * x / total_weight))) for c, w, t, x in plan]
+
+
+def _tail_start(sessions: list[tuple[int, int, int, int]], share: float) -> int:
+    """Index of the first session of the tail (len(sessions): no tail)."""
+    if share <= 0:
+        return len(sessions)
+    total = sum(s[3] for s in sessions)
+    kept = 0
+    for i, s in enumerate(sessions):
+        kept += s[3]
+        if kept > (1 - share) * total:
+            return max(i, 1)
+    return len(sessions) - 1
 
 
 def _author_id(p: _Person, hosts: Sequence[str]) -> str:

@@ -23,16 +23,20 @@ def _digest(directory: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, GroundTruth]:
-    """A small generated community imported through `tagtrail import mastodon` and built with its config."""
+    """A small generated community imported through `tagtrail import mastodon` and built with its config; its last
+    sessions come in a second import and an incremental build."""
     out = tmp_path_factory.mktemp("synthetic")
-    truth = generate(out / "files", posts=POSTS, seed=7, weeks=6)
+    truth = generate(out / "files", posts=POSTS, seed=7, weeks=6, tail_share=0.1)
+    assert 0 < truth.tail_posts < truth.posts
     db = out / "archive.duckdb"
     runner = CliRunner()
-    for host, name in truth.files.items():
-        r = runner.invoke(app, ["--db", str(db), "import", "mastodon", str(out / "files" / name), "--instance", host])
+    for files in (truth.files, truth.tail_files):
+        for host, name in files.items():
+            r = runner.invoke(app, ["--db", str(db), "import", "mastodon", str(out / "files" / name), "--instance",
+                                    host])
+            assert r.exit_code == 0, r.output
+        r = runner.invoke(app, ["--db", str(db), "--config", str(out / "files" / truth.config), "build"])
         assert r.exit_code == 0, r.output
-    r = runner.invoke(app, ["--db", str(db), "--config", str(out / "files" / truth.config), "build"])
-    assert r.exit_code == 0, r.output
     return out / "files", db, truth
 
 
@@ -50,9 +54,12 @@ def test_files_hold_full_statuses_with_ids_local_to_each_instance(built: tuple[P
     files, _, truth = built
     served: dict[str, dict[str, dict]] = {}
     sizes = []
-    for host, name in truth.files.items():
-        lines = (files / name).read_bytes().splitlines()
+    for host in truth.instances:
+        lines = (files / truth.files[host]).read_bytes().splitlines()
         assert len(lines) == truth.lines[host]
+        tail = (files / truth.tail_files[host]).read_bytes().splitlines()
+        assert len(tail) == truth.tail_lines[host]
+        lines += tail
         for line in lines:
             sizes.append(len(line))
             item = json.loads(line)
