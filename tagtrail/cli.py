@@ -220,6 +220,36 @@ def status(ctx: typer.Context) -> None:
         out.print("not built yet: run `tagtrail build`")
 
 
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="Directory for the instance files, tagtrail.toml and ground_truth.json")],
+    posts: Annotated[int, typer.Option("--posts", help="About how many distinct posts.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same files.")] = 1,
+    weeks: Annotated[int | None, typer.Option("--weeks", help="Weeks of sessions [default: from --posts]")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="First week, YYYY-MM-DD.")] = None,
+    instances: Annotated[str | None, typer.Option("--instances", help="Comma-separated instance hosts.")] = None,
+) -> None:
+    """Write a synthetic Mastodon chat community (for demos, tests and benchmarks) to import and build."""
+    from datetime import date
+
+    from tagtrail import synthetic
+
+    try:
+        first = date.fromisoformat(start) if start else synthetic.DEFAULT_START
+    except ValueError:
+        raise UserError(f"--start: {start!r} is not a date like 2025-01-02") from None
+    hosts = tuple(h.strip() for h in instances.split(",") if h.strip()) if instances else synthetic.DEFAULT_INSTANCES
+    try:
+        truth = synthetic.generate(out_dir, posts=posts, seed=seed, instances=hosts, start=first, weeks=weeks)
+    except ValueError as e:
+        raise UserError(f"generate: {e}") from None
+    out.print(
+        f"{out_dir}: {truth.posts:,} posts over {truth.weeks} weeks on {len(truth.instances)} instances "
+        f"({truth.bytes / 1e6:,.1f} MB); import each <instance>.jsonl with --instance <instance>, "
+        f"build with --config {out_dir / truth.config}"
+    )
+
+
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
