@@ -28,5 +28,8 @@ test: install
 bench: install
 	$(VENV)/bin/python -m benchmarks.run
 
+demo: install
+	$(VENV)/bin/tagtrail demo --dir demo --host 127.0.0.1 --port 8501
+
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache

@@ -54,3 +54,39 @@ def dashboard(
     """Serve the dashboard (read-only) on the archive."""
     obj: Context = ctx.obj
     serve(obj.db, host, port, obj.config.pseudonymization_key())
+
+
+def build_demo(directory: Path, *, posts: int, seed: int, weeks: int) -> Path:
+    """Generate the synthetic community into `directory` and build its archive the way a user would: each
+    instance's file through `tagtrail import mastodon`, then `tagtrail build`. Returns the archive's path."""
+    from tagtrail.synthetic import generate
+
+    directory.mkdir(parents=True, exist_ok=True)
+    db = directory / "tagtrail.duckdb"
+    for stale in (db, directory / "tagtrail.duckdb.wal"):
+        stale.unlink(missing_ok=True)
+    truth = generate(directory, posts=posts, seed=seed, weeks=weeks)
+    config = directory / "tagtrail.toml"
+    command = typer.main.get_command(app)
+    for instance in sorted(truth.lines):
+        command.main(["--db", str(db), "--config", str(config), "import", "mastodon",
+                      str(directory / f"{instance}.jsonl"), "--instance", instance], standalone_mode=False)
+    command.main(["--db", str(db), "--config", str(config), "build"], standalone_mode=False)
+    return db
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where to write the demo's files and archive.")] = Path("demo"),
+    posts: Annotated[int, typer.Option("--posts", help="How many posts the synthetic community writes.")] = 20_000,
+    weeks: Annotated[int, typer.Option("--weeks", help="How many weeks of sessions.")] = 52,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same community.")] = 1,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8501,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the demo archive only.")] = False,
+) -> None:
+    """Build a demo archive (a year of a synthetic chat community on three instances) and serve the dashboard."""
+    out.print(f"building the demo archive in {directory}/ ({posts:,} posts over {weeks} weeks, seed {seed})")
+    db = build_demo(directory, posts=posts, seed=seed, weeks=weeks)
+    if not no_serve:
+        serve(db, host, port, None)

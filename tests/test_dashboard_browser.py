@@ -9,6 +9,7 @@ Set TAGTRAIL_SCREENSHOTS=docs/screenshots to refresh the README's pictures.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -67,24 +68,19 @@ class Site:
 
 def build_demo(home: Path) -> Site:
     """A small demo archive through the normal path, plus a newcomer's post that tries to run a script."""
-    # TEMPORARY until the synthetic generator lands: the hand-made scenario through the CLI
-    from chat_scenario import write_instance_file
-    from factories import config_file
+    tagtrail("demo", "--dir", str(home), "--posts", "3000", "--weeks", "12", "--no-serve", cwd=home)
     db = home / "tagtrail.duckdb"
-    config_file(home)
-    for inst in ("a.social", "b.social"):
-        tagtrail("--db", str(db), "import", "mastodon", str(write_instance_file(home, inst)), "--instance", inst, cwd=home)
-    tagtrail("--db", str(db), "--config", str(home / "tagtrail.toml"), "build", cwd=home)
     import_file(db, hostile_post(home, created_at=latest_session_time(db)), "c.social")
     build_with(db, home / "tagtrail.toml")
-    files = [(p, p.stem) for p in sorted(home.glob("*.jsonl")) if not p.name.startswith("hostile")]
+    files = [(p, p.stem) for p in sorted(home.glob("*.example.jsonl"))]
     return Site(url="", db=db, home=home, demo_files=files)
 
 
 def latest_session_time(db: Path) -> str:
-    """Ten minutes into the latest session (its scheduled start plus ten minutes), as a Mastodon timestamp."""
+    """Ten minutes into the latest #CTQCollab session, as a Mastodon timestamp."""
     (at,) = rows(db, "SELECT strftime(coalesce(scheduled_start_at, start_at) + INTERVAL 10 MINUTE, "
-                     "'%Y-%m-%dT%H:%M:%S.000Z') FROM sessions ORDER BY start_at DESC LIMIT 1")[0]
+                     "'%Y-%m-%dT%H:%M:%S.000Z') FROM sessions WHERE chat = 'CTQCollab' "
+                     "ORDER BY start_at DESC LIMIT 1")[0]
     return str(at)
 
 
@@ -168,7 +164,8 @@ def no_errors(p: Page, v: Visit) -> None:
 def walk_every_page(site: Site, v: Visit, shots: Path | None) -> None:
     """Visit every page, checking what it shows against the marts."""
     sessions, posts = rows(site.db, "SELECT count(*), sum(posts) FROM session_stats")[0]
-    participants = rows(site.db, "SELECT count(*) FROM participants")[0][0]
+    # people who took part in a session (participants also lists those who only posted between sessions)
+    participants = rows(site.db, "SELECT count(*) FROM (SELECT DISTINCT chat, author_id FROM participation)")[0][0]
     newcomers = rows(site.db, "SELECT count(*) FROM newcomer_outcomes")[0][0]
 
     p = open_page(v, site, "overview")
@@ -191,8 +188,9 @@ def walk_every_page(site: Site, v: Visit, shots: Path | None) -> None:
     assert (metric(p, "Pairs who replied"), metric(p, "Replies between people")) == (f"{pairs:,}", f"{replies:,}")
     finish(p, v, shots, "network")
 
-    p = open_page(v, site, "live")
-    (latest_posts,) = rows(site.db, "SELECT posts FROM session_stats ORDER BY start_at DESC LIMIT 1")[0]
+    p = open_page(v, site, "live", "?chat=CTQCollab")
+    (latest_posts,) = rows(site.db, "SELECT posts FROM session_stats WHERE chat = 'CTQCollab' "
+                                    "ORDER BY start_at DESC LIMIT 1")[0]
     assert metric(p, "Posts") == f"{latest_posts:,}"
     expect(p.get_by_text(HOSTILE_AUTHOR).first).to_be_visible()  # eve's post has had no reply: who notices?
     finish(p, v, shots, "live")
@@ -222,6 +220,14 @@ def test_every_page_shows_the_marts_figures_and_no_post_runs_a_script(
     expect(p.get_by_text("<script>window.__tagtrail_pwned = 1;", exact=False)).to_be_visible()
     assert p.evaluate("window.__tagtrail_pwned") is None
     assert p.locator("a[href^='javascript:']").count() == 0
+    no_errors(p, visit)
+
+    # and the demo community's own post with a <script> element and a javascript: link
+    uri = json.loads((site.home / "ground_truth.json").read_text(encoding="utf-8"))["script_post_uri"]
+    (session_id,) = rows(site.db, "SELECT session_id FROM chat_posts WHERE post_id = ?", [uri])[0]
+    p = open_page(visit, site, "sessions", f"?session={session_id}")
+    expect(p.get_by_text("A1 sharing my slides").first).to_be_visible()
+    assert p.locator("a[href^='javascript:']").count() == 0 and p.locator(".transcript script").count() == 0
     no_errors(p, visit)
 
 
@@ -275,8 +281,9 @@ def test_pages_keep_working_while_another_process_imports_and_builds(
     assert writes and all(w.returncode == 0 for w in writes)
 
     # a new post in the latest session shows on the live page within 30 seconds of being imported and built
-    (before,) = rows(site.db, "SELECT posts FROM session_stats ORDER BY start_at DESC LIMIT 1")[0]
-    p = open_page(visit, site, "live")
+    (before,) = rows(site.db, "SELECT posts FROM session_stats WHERE chat = 'CTQCollab' "
+                              "ORDER BY start_at DESC LIMIT 1")[0]
+    p = open_page(visit, site, "live", "?chat=CTQCollab")
     newest = hostile_post(tmp_path, created_at=latest_session_time(site.db), n=67)
     tagtrail("--db", str(site.db), "import", "mastodon", str(newest), "--instance", "c.social", cwd=site.home)
     tagtrail("--db", str(site.db), "--config", str(site.home / "tagtrail.toml"), "build", cwd=site.home)

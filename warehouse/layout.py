@@ -10,14 +10,13 @@ import math
 import networkx as nx
 
 
-def spring_positions(people: list[str], pairs: list[tuple[str, str, int]], *, seed: int = 7) -> dict[str, tuple[float, float]]:
-    """x, y in [-1, 1] for every person; people who reply to each other often sit close together.
+def spring_positions(pairs: list[tuple[str, str, int]], *, seed: int = 7) -> dict[str, tuple[float, float]]:
+    """x, y in [-1, 1] for everyone in a reply pair; people who reply to each other often sit close together.
 
-    The ideal distance shrinks with the number of people so a few hundred still spread over the plane, and the
-    weights are damped (log) so one chatty pair does not pull everyone into a knot.
+    Only people with a reply are placed: the lone ones would be pushed to a ring around the rest and squeeze the
+    conversation into the middle. Weights are damped (log) so one chatty pair does not pull everyone into a knot.
     """
     graph = nx.Graph()
-    graph.add_nodes_from(people)
     for source, target, count in pairs:
         if source == target:
             continue
@@ -25,8 +24,5 @@ def spring_positions(people: list[str], pairs: list[tuple[str, str, int]], *, se
         graph.add_edge(source, target, weight=weight)
     if graph.number_of_nodes() == 0:
         return {}
-    if graph.number_of_nodes() == 1:
-        return {people[0]: (0.0, 0.0)}
-    k = 2.0 / math.sqrt(graph.number_of_nodes())
-    positions = nx.spring_layout(graph, k=k, iterations=100, weight="weight", seed=seed)
+    positions = nx.spring_layout(graph, iterations=100, weight="weight", seed=seed)
     return {node: (float(x), float(y)) for node, (x, y) in positions.items()}

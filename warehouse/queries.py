@@ -266,7 +266,8 @@ def network_people(db: Path | str, f: Filters, session_id: str | None = None) ->
 
 
 def network_map(db: Path | str, f: Filters, session_id: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The people (with x, y to draw them at) and the reply pairs between them (with both ends' x, y)."""
+    """The people (with x, y to draw them at; none for those without a reply in view) and the reply pairs between
+    them (with both ends' x, y)."""
     people = network_people(db, f, session_id)
     pairs = network_edges(db, f, session_id)
     if f.chat is None and people["chat"].n_unique() > 1:
@@ -280,8 +281,7 @@ def network_map(db: Path | str, f: Filters, session_id: str | None = None) -> tu
         ).sort(["replies", "source_author_id", "target_author_id"], descending=[True, False, False])
     known = set(people["author_id"].to_list())
     pairs = pairs.filter(pl.col("source_author_id").is_in(known) & pl.col("target_author_id").is_in(known))
-    at = spring_positions(people["author_id"].to_list(), list(pairs.select(
-        "source_author_id", "target_author_id", "replies").iter_rows()))
+    at = spring_positions(list(pairs.select("source_author_id", "target_author_id", "replies").iter_rows()))
     xy = pl.DataFrame({"author_id": list(at), "x": [p[0] for p in at.values()], "y": [p[1] for p in at.values()]},
                       schema={"author_id": pl.String, "x": pl.Float64, "y": pl.Float64})
     people = people.join(xy, on="author_id", how="left")

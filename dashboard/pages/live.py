@@ -42,10 +42,10 @@ def live_view() -> None:
         alt.Chart(pulse, title="Posts and active participants per minute")
         .mark_line(point=True)
         .encode(
-            x=alt.X("minute:T", title="Minute (UTC)"),
+            x=alt.X("minute:T", title="Minute (UTC)", scale=alt.Scale(type="utc"), axis=alt.Axis(format="%H:%M")),
             y=alt.Y("count:Q", title="Count"),
             color=alt.Color("measure:N", title=""),
-            tooltip=[alt.Tooltip("minute:T", title="Minute", format="%H:%M"), alt.Tooltip("measure:N", title=""),
+            tooltip=[alt.Tooltip("utchoursminutes(minute):T", title="Minute (UTC)", format="%H:%M"), alt.Tooltip("measure:N", title=""),
                      alt.Tooltip("count:Q", title="Count")],
         ),
         width="stretch",

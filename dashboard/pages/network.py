@@ -36,7 +36,7 @@ edges_layer = (
     )
 )
 nodes_layer = (
-    alt.Chart(nodes)
+    alt.Chart(nodes.drop_nulls("x"))
     .mark_circle(opacity=0.9, stroke="white", strokeWidth=0.5)
     .encode(
         x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None),
@@ -53,6 +53,9 @@ graph.altair_chart(
     .properties(height=560),
     width="stretch",
 )
+lone = nodes["x"].null_count()
+if lone:
+    graph.caption(f"{lone:,} people who neither sent nor received a reply here are not drawn.")
 pairs.markdown("**Top pairs**")
 pairs.dataframe(links.select("source_handle", "target_handle", "replies").head(50), hide_index=True,
                 width="stretch", column_config={"source_handle": "From", "target_handle": "To",

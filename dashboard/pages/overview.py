@@ -29,12 +29,12 @@ people = series.unpivot(
     index=["chat", "session_id", "start_at"], on=["newcomers", "returning"], variable_name="who",
     value_name="people",
 )
-tooltip_session = [alt.Tooltip("chat:N", title="Chat"), alt.Tooltip("start_at:T", title="Session start", format="%Y-%m-%d %H:%M")]
+tooltip_session = [alt.Tooltip("chat:N", title="Chat"), alt.Tooltip("utcyearmonthdatehoursminutes(start_at):T", title="Session start (UTC)", format="%Y-%m-%d %H:%M")]
 participants_chart = (
     alt.Chart(people, title="Participants per session: newcomers and returning members")
     .mark_bar()
     .encode(
-        x=alt.X("start_at:T", title="Session start (UTC)"),
+        x=alt.X("start_at:T", title="Session start (UTC)", scale=alt.Scale(type="utc")),
         y=alt.Y("people:Q", title="Participants", stack="zero"),
         color=alt.Color("who:N", title="", scale=alt.Scale(domain=["returning", "newcomers"])),
         tooltip=[*tooltip_session, alt.Tooltip("who:N", title="Who"), alt.Tooltip("people:Q", title="People")],
@@ -47,7 +47,7 @@ posts_chart = (
     alt.Chart(series, title="Posts per session")
     .mark_line(point=True)
     .encode(
-        x=alt.X("start_at:T", title="Session start (UTC)"),
+        x=alt.X("start_at:T", title="Session start (UTC)", scale=alt.Scale(type="utc")),
         y=alt.Y("posts:Q", title="Posts"),
         color=alt.Color("chat:N", title="Chat"),
         tooltip=[*tooltip_session, alt.Tooltip("posts:Q", title="Posts")],
@@ -59,7 +59,7 @@ retention_chart = (
               title="Rolling retention: share of the previous four sessions' people who came again")
     .mark_line(point=True)
     .encode(
-        x=alt.X("start_at:T", title="Session start (UTC)"),
+        x=alt.X("start_at:T", title="Session start (UTC)", scale=alt.Scale(type="utc")),
         y=alt.Y("rolling_retention:Q", title="Share returning", axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("chat:N", title="Chat"),

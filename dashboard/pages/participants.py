@@ -32,7 +32,7 @@ st.altair_chart(
     alt.Chart(timeline, title=f"Sessions of {person['handle'] or person['author_id']} in {person['chat']}")
     .mark_bar()
     .encode(
-        x=alt.X("start_at:T", title="Session start (UTC)"),
+        x=alt.X("start_at:T", title="Session start (UTC)", scale=alt.Scale(type="utc")),
         y=alt.Y("posts:Q", title="Posts in the session"),
         color=alt.Color("is_newcomer:N", title="First session"),
         tooltip=[alt.Tooltip("session_id:N", title="Session"), alt.Tooltip("posts:Q", title="Posts"),
@@ -52,7 +52,7 @@ else:
         .mark_rect()
         .encode(
             x=alt.X("sessions_later:O", title="Sessions later"),
-            y=alt.Y("yearmonthdate(cohort_start_at):O", title="Cohort (first session, UTC)"),
+            y=alt.Y("utcyearmonthdate(cohort_start_at):O", title="Cohort (first session, UTC)"),
             color=alt.Color("share:Q", title="Share present", scale=alt.Scale(domain=[0, 1], scheme="blues"),
                             legend=alt.Legend(format="%")),
             tooltip=[alt.Tooltip("chat:N", title="Chat"), alt.Tooltip("cohort_session:N", title="Cohort"),
