@@ -23,7 +23,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 test: install
-	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }  # the dashboard's browser tests
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }  # the dashboard's browser tests
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS)
 
