@@ -322,12 +322,14 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": memory_gb, "system": platform.platform(),
-            "python": platform.python_version(), "duckdb": duckdb.__version__}
+            "python": platform.python_version(), "duckdb": duckdb.__version__,
+            "load_at_start": round(os.getloadavg()[0], 2)}
 
 
 def table(results: dict[str, Any]) -> Table:
-    t = Table(title=f"tagtrail benchmark — {results['machine']['cores']} cores, {results['machine']['cpu']}",
-              title_justify="left")
+    m = results["machine"]
+    load = f", load {m['load_at_start']}→{m['load_at_end']}" if "load_at_end" in m else ""
+    t = Table(title=f"tagtrail benchmark — {m['cores']} cores, {m['cpu']}{load}", title_justify="left")
     for col, justify in (("N", "right"), ("step", "left"), ("figure", "left"), ("value", "right"),
                          ("peak MB", "right"), ("target", "left"), ("", "left")):
         t.add_column(col, justify=justify)  # type: ignore[arg-type]
@@ -400,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if len(results["sizes"]) > 1:
         results["growth"] = growth(results["sizes"][0], results["sizes"][-1])
+    # other work on the machine slows every figure; the ratios to the floor and between sizes suffer least
+    results["machine"]["load_at_end"] = round(os.getloadavg()[0], 2)
     out = args.json or args.cache / "results.json"
     out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     Console(width=160).print(table(results))
