@@ -163,23 +163,26 @@ def measure(cache: Path, n: int, *, seed: int, runs: int, query_runs: int) -> di
         import_rss = max(import_rss, m.rss_mb)
         note(f"import run {i + 1}/{runs}", m, import_runs[-1])
 
-    build_runs, build_rss = [], 0.0
+    build_runs, build_rss, build_models = [], 0.0, []
     for i in range(runs):
-        m = run_step("cli", {"commands": [["--db", str(base), "--config", config, "build", "--full"]]}, work)
+        m = run_step("build", {"db": str(base), "config": config, "full": True}, work)
         build_runs.append(m.result["seconds"][0])
+        build_models.append(m.result["models"])
         build_rss = max(build_rss, m.rss_mb)
         note(f"full build run {i + 1}/{runs}", m, build_runs[-1])
 
     grown = work / "grown.duckdb"
-    tail_runs, incremental_runs, incremental_rss = [], [], 0.0
+    tail_runs, incremental_runs, incremental_rss, incremental_models = [], [], 0.0, []
     for i in range(runs):
         _copy(base, grown)
-        commands = [["--db", str(grown), "import", "mastodon", path, "--instance", host] for path, host in tail]
-        m = run_step("cli", {"commands": [*commands, ["--db", str(grown), "--config", config, "build"]]}, work)
-        tail_runs.append(sum(m.result["seconds"][:-1]))
-        incremental_runs.append(m.result["seconds"][-1])
+        m = run_step("cli", {"commands": [["--db", str(grown), "import", "mastodon", path, "--instance", host]
+                                          for path, host in tail]}, work)
+        tail_runs.append(sum(m.result["seconds"]))
+        m = run_step("build", {"db": str(grown), "config": config, "full": False}, work)
+        incremental_runs.append(m.result["seconds"][0])
+        incremental_models.append(m.result["models"])
         incremental_rss = max(incremental_rss, m.rss_mb)
-        note(f"import +1% and incremental build run {i + 1}/{runs}", m, incremental_runs[-1])
+        note(f"incremental build after +1% run {i + 1}/{runs}", m, incremental_runs[-1])
     _remove(grown)
 
     q = run_step("queries", {"db": str(base), "repeats": query_runs}, work)
@@ -208,12 +211,13 @@ def measure(cache: Path, n: int, *, seed: int, runs: int, query_runs: int) -> di
         "import": _throughput(import_runs, import_rss, statuses, size_mb),
         "floor": _throughput(floor_runs, floor_rss, statuses, size_mb),
         "import_vs_floor": round(floor_s / import_s, 3),
-        "build_full": {"seconds": round(full_s, 3), "runs": _r(build_runs), "rss_mb": round(build_rss)},
+        "build_full": {"seconds": round(full_s, 3), "runs": _r(build_runs), "rss_mb": round(build_rss),
+                       "slowest_models": _slowest(build_models)},
         "import_new": {"seconds": round(median(tail_runs), 3), "runs": _r(tail_runs),
                        "posts": truth.tail_posts, "statuses": sum(truth.tail_lines.values())},
         "build_incremental": {"seconds": round(incremental_s, 3), "runs": _r(incremental_runs),
                               "rss_mb": round(incremental_rss), "share_of_full": round(incremental_s / full_s, 4),
-                              "new_posts": truth.tail_posts},
+                              "new_posts": truth.tail_posts, "slowest_models": _slowest(incremental_models)},
         "queries": {
             "source": q.result["source"], "rss_mb": round(q.rss_mb), "repeats": query_runs,
             "items": {name: {"median_ms": round(median(ms), 2), "p95_ms": round(p95(ms), 2)}
@@ -226,6 +230,12 @@ def measure(cache: Path, n: int, *, seed: int, runs: int, query_runs: int) -> di
                       for report, s in export_runs.items()},
         },
     }
+
+
+def _slowest(runs: list[dict[str, float]], top: int = 5) -> dict[str, float]:
+    """The models that took longest, by their median over the runs."""
+    medians = {name: median([r.get(name, 0.0) for r in runs]) for name in runs[0]}
+    return {name: round(s, 3) for name, s in sorted(medians.items(), key=lambda kv: -kv[1])[:top]}
 
 
 def _r(values: list[float]) -> list[float]:
@@ -356,10 +366,12 @@ def table(results: dict[str, Any]) -> Table:
         t.add_row(label, "import", "peak memory (MB)", f"{imp['rss_mb']:,}", "", *mark(n, "import", "peak memory (MB)"))
         t.add_row(label, "build", "full (s)", f"{size['build_full']['seconds']:.2f}",
                   f"{size['build_full']['rss_mb']:,}", *mark(n, "build", "full (s)"))
+        t.add_row(label, "build", "full: slowest models", _models(size["build_full"]["slowest_models"]), "", "", "")
         inc = size["build_incremental"]
         t.add_row(label, "build", f"import +{inc['new_posts']:,} posts (s)", f"{size['import_new']['seconds']:.2f}",
                   "", "", "")
         t.add_row(label, "build", "incremental (s)", f"{inc['seconds']:.2f}", f"{inc['rss_mb']:,}", "", "")
+        t.add_row(label, "build", "incremental: slowest models", _models(inc["slowest_models"]), "", "", "")
         t.add_row(label, "build", "incremental / full", f"{inc['share_of_full']:.1%}", "",
                   *mark(n, "build", "incremental / full"))
         for name, q in size["queries"]["items"].items():
@@ -375,6 +387,10 @@ def table(results: dict[str, Any]) -> Table:
         t.add_row(f"{_size(g['large_n'])}/{_size(g['small_n'])}", "growth", g["figure"], f"{g['ratio']:.2f}×", "",
                   g["target"], "[green]met[/]" if g["met"] else "[red]missed[/]")
     return t
+
+
+def _models(models: dict[str, float]) -> str:
+    return " · ".join(f"{name} {s:.2f}" for name, s in list(models.items())[:3])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,6 +65,24 @@ def cli(spec: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": [timed(lambda a=args: _cli(a)) for args in spec["commands"]]}
 
 
+def build(spec: dict[str, Any]) -> dict[str, Any]:
+    """`tagtrail build [--full]` as the command runs it (warehouse.build.build), with the time of each model: the
+    profile that says what bounds a build."""
+    from tagtrail.config import load_config
+    from warehouse.build import build as run_build
+
+    config = load_config(spec["config"], required=True)
+    marks: list[tuple[str, float]] = []
+    started = time.perf_counter()
+    run_build(spec["db"], config, full=spec["full"], progress=lambda name, done, total: marks.append(
+        (name, time.perf_counter())))
+    seconds = time.perf_counter() - started
+    models: dict[str, float] = {}
+    for (name, at), (_, until) in zip(marks, marks[1:], strict=False):
+        models[name] = models.get(name, 0.0) + until - at
+    return {"seconds": [seconds], "models": models}
+
+
 def floor(spec: dict[str, Any]) -> dict[str, Any]:
     """DuckDB reading the same files by itself into a fresh table with the raw records' columns: the floor."""
     import duckdb
@@ -140,7 +158,7 @@ def export(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 STEPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "cli": cli, "floor": floor, "queries": queries, "export": export,
+    "cli": cli, "build": build, "floor": floor, "queries": queries, "export": export,
 }
 
 

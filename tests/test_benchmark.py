@@ -33,6 +33,7 @@ def test_the_benchmark_runs_at_a_thousand_posts_and_reports_every_figure(tmp_pat
         assert size[step]["seconds"] > 0 and size[step]["statuses_per_s"] > 0 and size[step]["rss_mb"] > 0
     assert size["import_vs_floor"] > 0
     assert size["build_full"]["seconds"] > 0 and size["build_incremental"]["new_posts"] > 0
+    assert len(size["build_full"]["slowest_models"]) == 5 and len(size["build_incremental"]["slowest_models"]) == 5
     source, queries = page_queries()
     assert size["queries"]["source"] == source
     assert set(size["queries"]["items"]) == {f"{page}/{name}" for page, name, _ in queries}
