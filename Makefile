@@ -21,11 +21,15 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 test: install
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }  # the dashboard's browser tests
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -q
 
 bench: install
 	$(VENV)/bin/python -m benchmarks.run $(BENCH_ARGS)
+
+demo: install
+	$(VENV)/bin/tagtrail demo --dir demo --host 127.0.0.1 --port 8501
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache

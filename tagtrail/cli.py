@@ -5,7 +5,9 @@ A user error (bad file, bad config, unknown chat) is one line on stderr and exit
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,7 +148,9 @@ def export(
     ctx: typer.Context,
     report: Annotated[str, typer.Argument(help="sessions, participants, posts, threads, interactions, questions, retention, newcomers")],
     chat: Annotated[str | None, typer.Option("--chat", help="Only this chat.")] = None,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Output file [default: REPORT.csv]")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Output file, or - for standard output [default: REPORT.csv]")
+    ] = None,
     since: Annotated[str | None, typer.Option("--since", help="From this date/time (UTC unless it says).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Up to this date/time.")] = None,
     pseudonymize: Annotated[bool, typer.Option("--pseudonymize", help="Replace people and post ids with keyed hashes.")] = False,
@@ -162,15 +166,24 @@ def export(
         key = obj.config.pseudonymization_key()
         if not key:
             raise UserError("--pseudonymize needs a key: set TAGTRAIL_PSEUDONYM_KEY or pseudonym_key in the config")
-    target = out_file or Path(f"{report}.csv")
-    try:
-        rows = run_export(
-            obj.db, report, target, chat=chat, since=parse_when(since) if since else None,
-            until=parse_when(until) if until else None, pseudonymize_key=key, excel=excel,
-        )
-    except ReportError as e:
-        raise UserError(str(e)) from None
-    out.print(f"{target}: {rows:,} rows")
+    to_stdout = out_file == Path("-")
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "report.csv" if to_stdout else out_file or Path(f"{report}.csv")
+        try:
+            rows = run_export(
+                obj.db, report, target, chat=chat, since=parse_when(since) if since else None,
+                until=parse_when(until) if until else None, pseudonymize_key=key, excel=excel,
+            )
+        except ReportError as e:
+            raise UserError(str(e)) from None
+        if to_stdout:
+            # The CSV goes to stdout for a pipe (R's read.csv(pipe(...)), csvkit); the count to stderr.
+            with target.open("rb") as src:
+                shutil.copyfileobj(src, sys.stdout.buffer, 1 << 20)
+            sys.stdout.buffer.flush()
+            err.print(f"{report}: {rows:,} rows")
+        else:
+            out.print(f"{target}: {rows:,} rows")
 
 
 @app.command()
@@ -259,7 +272,7 @@ def _progress() -> Progress:
 
 
 # Commands kept in their own modules register themselves on the apps above.
-from tagtrail import twitter_commands  # noqa: E402, F401
+from tagtrail import capture_mastodon, dashboard_commands, twitter_commands  # noqa: E402, F401
 
 
 def main() -> None:
