@@ -128,7 +128,7 @@ def dataset(cache: Path, n: int, seed: int) -> tuple[Path, synthetic.GroundTruth
 # --- one size ---------------------------------------------------------------------------------------------------
 
 
-def measure(cache: Path, n: int, *, seed: int, runs: int, query_runs: int) -> dict[str, Any]:
+def measure(cache: Path, n: int, *, seed: int, runs: int, query_runs: int, long_step: float) -> dict[str, Any]:
     data, truth, generate_s = dataset(cache, n, seed)
     work = data / "work"
     shutil.rmtree(work, ignore_errors=True)
@@ -140,8 +140,10 @@ def measure(cache: Path, n: int, *, seed: int, runs: int, query_runs: int) -> di
     size_mb = truth.bytes / MB
     label = _size(n)
 
-    def note(what: str, m: Measured, seconds: float) -> None:
+    def enough(what: str, m: Measured, seconds: float) -> bool:
+        """Report a run; a step whose run took longer than long_step is not repeated (its figure is one run)."""
         err.print(f"[{label}] {what}: {seconds:.2f} s, peak {m.rss_mb:,.0f} MB")
+        return seconds > long_step
 
     floor_runs, floor_rss = [], 0.0
     for i in range(runs):
@@ -150,8 +152,9 @@ def measure(cache: Path, n: int, *, seed: int, runs: int, query_runs: int) -> di
         m = run_step("floor", {"db": str(db), "files": files}, work)
         floor_runs.append(m.result["seconds"][0])
         floor_rss = max(floor_rss, m.rss_mb)
-        note(f"floor run {i + 1}/{runs}", m, floor_runs[-1])
         _remove(db)
+        if enough(f"floor run {i + 1}/{runs}", m, floor_runs[-1]):
+            break
 
     base = work / "archive.duckdb"
     import_runs, import_rss = [], 0.0
@@ -161,7 +164,8 @@ def measure(cache: Path, n: int, *, seed: int, runs: int, query_runs: int) -> di
                                           for path, host in files]}, work)
         import_runs.append(sum(m.result["seconds"]))
         import_rss = max(import_rss, m.rss_mb)
-        note(f"import run {i + 1}/{runs}", m, import_runs[-1])
+        if enough(f"import run {i + 1}/{runs}", m, import_runs[-1]):
+            break
 
     build_runs, build_rss, build_models = [], 0.0, []
     for i in range(runs):
@@ -169,7 +173,8 @@ def measure(cache: Path, n: int, *, seed: int, runs: int, query_runs: int) -> di
         build_runs.append(m.result["seconds"][0])
         build_models.append(m.result["models"])
         build_rss = max(build_rss, m.rss_mb)
-        note(f"full build run {i + 1}/{runs}", m, build_runs[-1])
+        if enough(f"full build run {i + 1}/{runs}", m, build_runs[-1]):
+            break
 
     grown = work / "grown.duckdb"
     tail_runs, incremental_runs, incremental_rss, incremental_models = [], [], 0.0, []
@@ -182,7 +187,8 @@ def measure(cache: Path, n: int, *, seed: int, runs: int, query_runs: int) -> di
         incremental_runs.append(m.result["seconds"][0])
         incremental_models.append(m.result["models"])
         incremental_rss = max(incremental_rss, m.rss_mb)
-        note(f"incremental build after +1% run {i + 1}/{runs}", m, incremental_runs[-1])
+        if enough(f"incremental build after +1% run {i + 1}/{runs}", m, incremental_runs[-1]):
+            break
     _remove(grown)
 
     q = run_step("queries", {"db": str(base), "repeats": query_runs}, work)
@@ -196,7 +202,8 @@ def measure(cache: Path, n: int, *, seed: int, runs: int, query_runs: int) -> di
             export_runs.setdefault(report, []).append(seconds)
         export_rows = m.result["rows"]
         export_rss = max(export_rss, m.rss_mb)
-        note(f"export run {i + 1}/{runs}", m, sum(m.result["seconds"].values()))
+        if enough(f"export run {i + 1}/{runs}", m, sum(m.result["seconds"].values())):
+            break
 
     import_s, floor_s = median(import_runs), median(floor_runs)
     full_s = median(build_runs)
@@ -398,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, action="append", help="posts (repeatable; default 100000 and 1000000)")
     parser.add_argument("--10m", dest="ten_million", action="store_true", help="also 10,000,000 posts")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (the median is reported)")
+    parser.add_argument("--long-step", type=float, default=300.0,
+                        help="seconds after which a step's first run is not repeated (its figure is then one run)")
     parser.add_argument("--query-runs", type=int, default=20, help="runs of each dashboard query")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache", type=Path, default=ROOT / ".bench", help="generated data and scratch archives")
@@ -410,7 +419,8 @@ def main(argv: list[str] | None = None) -> int:
                                "sizes": [], "targets": [], "growth": []}
     try:
         for n in sizes:
-            size = measure(args.cache, n, seed=args.seed, runs=args.runs, query_runs=args.query_runs)
+            size = measure(args.cache, n, seed=args.seed, runs=args.runs, query_runs=args.query_runs,
+                           long_step=args.long_step)
             results["sizes"].append(size)
             results["targets"].extend(targets(size))
     except BenchError as e:
