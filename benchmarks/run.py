@@ -227,7 +227,8 @@ def measure(cache: Path, n: int, *, seed: int, runs: int, query_runs: int, long_
                               "new_posts": truth.tail_posts, "slowest_models": _slowest(incremental_models)},
         "queries": {
             "source": q.result["source"], "rss_mb": round(q.rss_mb), "repeats": query_runs,
-            "items": {name: {"median_ms": round(median(ms), 2), "p95_ms": round(p95(ms), 2)}
+            "items": {name: ({"error": q.result["errors"][name]} if name in q.result.get("errors", {}) else
+                             {"median_ms": round(median(ms), 2), "p95_ms": round(p95(ms), 2)})
                       for name, ms in q.result["ms"].items()},
         },
         "export": {
@@ -281,8 +282,9 @@ def targets(size: dict[str, Any]) -> list[dict[str, Any]]:
                 f"< {INCREMENTAL_SHARE}", size["build_incremental"]["share_of_full"] < INCREMENTAL_SHARE),
     ]
     for name, q in size["queries"]["items"].items():
-        out.append(_target(n, "queries", f"{name} p95 (ms)", q["p95_ms"], f"< {query_limit:g}",
-                           q["p95_ms"] < query_limit))
+        p = q.get("p95_ms")
+        out.append(_target(n, "queries", f"{name} p95 (ms)", p, f"< {query_limit:g}",
+                           p is not None and p < query_limit))
     posts = size["export"]["items"].get("posts")
     if posts:
         out.append(_target(n, "export", "posts transcript (s)", posts["seconds"], f"< {TRANSCRIPT_EXPORT_S:g}",
@@ -290,7 +292,7 @@ def targets(size: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _target(n: int, step: str, figure: str, value: float, target: str, met: bool) -> dict[str, Any]:
+def _target(n: int, step: str, figure: str, value: float | None, target: str, met: bool) -> dict[str, Any]:
     return {"n": n, "step": step, "figure": figure, "value": value, "target": target, "met": bool(met)}
 
 
@@ -302,7 +304,7 @@ def timed_figures(size: dict[str, Any]) -> dict[str, float]:
         "build full (s)": size["build_full"]["seconds"],
         "build incremental (s)": size["build_incremental"]["seconds"],
     }
-    figures.update({f"query {k} p95 (ms)": v["p95_ms"] for k, v in size["queries"]["items"].items()})
+    figures.update({f"query {k} p95 (ms)": v["p95_ms"] for k, v in size["queries"]["items"].items() if "p95_ms" in v})
     figures.update({f"export {k} (s)": v["seconds"] for k, v in size["export"]["items"].items()})
     return figures
 
@@ -382,8 +384,10 @@ def table(results: dict[str, Any]) -> Table:
         t.add_row(label, "build", "incremental / full", f"{inc['share_of_full']:.1%}", "",
                   *mark(n, "build", "incremental / full"))
         for name, q in size["queries"]["items"].items():
-            t.add_row(label, "queries", f"{name} p95 (ms)", f"{q['median_ms']:.1f} median · {q['p95_ms']:.1f} p95",
-                      f"{size['queries']['rss_mb']:,}", *mark(n, "queries", f"{name} p95 (ms)"))
+            value = (f"{q['median_ms']:.1f} median · {q['p95_ms']:.1f} p95" if "p95_ms" in q
+                     else f"failed: {q['error']}")
+            t.add_row(label, "queries", f"{name} p95 (ms)", value, f"{size['queries']['rss_mb']:,}",
+                      *mark(n, "queries", f"{name} p95 (ms)"))
         for report, e in size["export"]["items"].items():
             figure = "posts transcript (s)" if report == "posts" else f"{report} (s)"
             rate = f" · {e['rows_per_s']:,} rows/s" if e["rows_per_s"] else ""

@@ -134,9 +134,17 @@ def queries(spec: dict[str, Any]) -> dict[str, Any]:
     """Each page query `repeats` times, each on its own short-lived read-only connection as the pages do."""
     source, found = page_queries()
     ms: dict[str, list[float]] = {}
+    errors: dict[str, str] = {}
     for page, name, query in found:
-        ms[f"{page}/{name}"] = [1000 * timed(lambda q=query: q(spec["db"])) for _ in range(spec["repeats"])]
-    return {"source": source, "ms": ms}
+        key = f"{page}/{name}"
+        ms[key] = []
+        for _ in range(spec["repeats"]):
+            try:
+                ms[key].append(1000 * timed(lambda q=query: q(spec["db"])))
+            except Exception as e:  # a page query that fails is a finding to report, not the end of the run
+                errors[key] = f"{type(e).__name__}: {e}".splitlines()[0][:200]
+                break
+    return {"source": source, "ms": ms, "errors": errors}
 
 
 def export(spec: dict[str, Any]) -> dict[str, Any]:

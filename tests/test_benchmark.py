@@ -86,3 +86,20 @@ def test_the_table_marks_targets_met_and_missed(tmp_path: Path) -> None:
     console.print(table(results))
     text = console.export_text()
     assert "import (s)" in text and "13.00×" in text and "missed" in text
+
+
+def test_a_failing_page_query_is_reported_as_missed_not_fatal(tmp_path: Path) -> None:
+    from benchmarks.steps import queries
+
+    result = queries({"db": str(tmp_path / "no-archive.duckdb"), "repeats": 3})
+    assert result["errors"] and set(result["errors"]) == set(result["ms"])
+    assert all("no archive here yet" in e for e in result["errors"].values())
+    size = {
+        "n": 1000, "import": {"seconds": 1.0, "rss_mb": 10}, "floor": {"seconds": 1.0}, "import_vs_floor": 1.0,
+        "build_full": {"seconds": 1.0},
+        "build_incremental": {"seconds": 0.05, "share_of_full": 0.05},
+        "queries": {"items": {name: {"error": e} for name, e in result["errors"].items()}}, "export": {"items": {}},
+    }
+    failed = [t for t in targets(size) if t["step"] == "queries"]
+    assert len(failed) == len(result["errors"]) and not any(t["met"] for t in failed)
+    assert not any(name.startswith("query ") for name in timed_figures(size))
