@@ -400,6 +400,58 @@ def table(results: dict[str, Any]) -> Table:
     return t
 
 
+def markdown(results: dict[str, Any]) -> str:
+    """The main figures as a Markdown table, one column per size, for the README."""
+    sizes = results["sizes"]
+    m = results["machine"]
+    head = "| figure | " + " | ".join(f"N = {_size(s['n'])}" for s in sizes) + " | target (at 1M) |"
+    lines = [f"Measured {results['at']} on {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, "
+             f"DuckDB {m['duckdb']}; load average {m['load_at_start']} at the start, {m.get('load_at_end')} at the "
+             f"end; medians of up to {results['runs']} runs.", "", head,
+             "|---|" + "---|" * len(sizes) + "---|"]
+    checks = {(c["n"], c["step"], c["figure"]): c for c in results["targets"]}
+
+    def row(name: str, cell: Any, check: tuple[str, str] | None = None) -> None:
+        cells = []
+        for s in sizes:
+            text = cell(s)
+            c = checks.get((s["n"], *check)) if check else None
+            cells.append(f"{text} {'✅' if c['met'] else '❌'}" if c else text)
+        target = next((c["target"] for c in checks.values() if check and c["step"] == check[0]
+                       and c["figure"] == check[1]), "")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {target} |")
+
+    row("posts · statuses in the files · MB", lambda s: f"{s['posts']:,} · {s['statuses']:,} · {s['file_mb']:,.0f}")
+    row("import: tagtrail import mastodon", lambda s: f"{s['import']['seconds']:.1f} s · "
+        f"{s['import']['statuses_per_s']:,}/s · {s['import']['mb_per_s']} MB/s")
+    row("import: floor (DuckDB read_json_objects)", lambda s: f"{s['floor']['seconds']:.1f} s · "
+        f"{s['floor']['statuses_per_s']:,}/s · {s['floor']['mb_per_s']} MB/s")
+    row("import throughput / floor", lambda s: f"{s['import_vs_floor']:.2f}", ("import", "throughput / floor"))
+    row("import peak memory (MB)", lambda s: f"{s['import']['rss_mb']:,}", ("import", "peak memory (MB)"))
+    row("full build (s) · peak MB", lambda s: f"{s['build_full']['seconds']:.1f} · {s['build_full']['rss_mb']:,}",
+        ("build", "full (s)"))
+    row("incremental build after +1% (s)", lambda s: f"{s['build_incremental']['seconds']:.1f} "
+        f"({s['build_incremental']['share_of_full']:.0%} of full)", ("build", "incremental / full"))
+    names = list(sizes[-1]["queries"]["items"]) if sizes else []
+    for name in names:
+        def q(s: dict[str, Any], name: str = name) -> str:
+            item = s["queries"]["items"].get(name, {})
+            return f"{item['median_ms']:.0f} / {item['p95_ms']:.0f}" if "p95_ms" in item else "fails"
+        row(f"query {name} (ms, median / p95)", q, ("queries", f"{name} p95 (ms)"))
+    for report in (sizes[-1]["export"]["items"] if sizes else {}):
+        figure = "posts transcript (s)" if report == "posts" else f"{report} (s)"
+        row(f"export {report} (s · rows/s)", lambda s, r=report: f"{s['export']['items'][r]['seconds']:.2f} · "
+            f"{s['export']['items'][r]['rows_per_s'] or 0:,}", ("export", figure))
+    if results["growth"]:
+        g = results["growth"]
+        worst = max(g, key=lambda x: x["ratio"])
+        lines += ["", f"Growth {_size(g[0]['large_n'])}/{_size(g[0]['small_n'])} (target {g[0]['target']}): "
+                  + ", ".join(f"{x['figure']} {x['ratio']:.1f}×" for x in g if not x["met"])
+                  + f" missed; worst {worst['figure']} {worst['ratio']:.1f}×; "
+                  f"{sum(x['met'] for x in g)} of {len(g)} met."]
+    return "\n".join(lines) + "\n"
+
+
 def _models(models: dict[str, float]) -> str:
     return " · ".join(f"{name} {s:.2f}" for name, s in list(models.items())[:3])
 
@@ -436,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     results["machine"]["load_at_end"] = round(os.getloadavg()[0], 2)
     out = args.json or args.cache / "results.json"
     out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    out.with_suffix(".md").write_text(markdown(results), encoding="utf-8")
     Console(width=160).print(table(results))
     missed = [t for t in (*results["targets"], *results["growth"]) if not t["met"]]
     print(f"{len(missed)} of {len(results['targets']) + len(results['growth'])} targets missed; figures in {out}")

@@ -51,6 +51,11 @@ def test_the_benchmark_runs_at_a_thousand_posts_and_reports_every_figure(tmp_pat
                    "posts transcript (s)", *size["queries"]["items"]):
         assert figure in r.stdout, figure
     assert r.stdout.count("met") + r.stdout.count("missed") >= len(results["targets"])
+    # and the same figures as Markdown for the README
+    md = out.with_suffix(".md").read_text()
+    for figure in ("import throughput / floor", "full build", "incremental build after +1%",
+                   *(f"query {name} " for name in size["queries"]["items"]), *(f"export {r} " for r in REPORTS)):
+        assert figure in md, figure
 
 
 def test_growth_compares_every_timed_figure_against_the_linear_allowance(tmp_path: Path) -> None:
