@@ -28,7 +28,7 @@ test: install
 	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS)
 
 bench: install
-	$(VENV)/bin/python -m benchmarks.run
+	$(VENV)/bin/python -m benchmarks.run $(BENCH_ARGS)
 
 demo: install
 	$(VENV)/bin/tagtrail demo --dir demo --host 127.0.0.1 --port 8501
