@@ -179,3 +179,24 @@ def test_every_query_the_pages_run_is_registered_and_answers(archive: Path) -> N
             result = query(archive, Filters(chat="CTQCollab"))
             frames = result if isinstance(result, tuple) else (result,)
             assert all(frame.height > 0 for frame in frames), (page, name)
+
+
+def test_the_network_places_only_the_busiest_people_in_reply_pairs_the_same_way_every_time(
+    archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse import queries
+
+    people, pairs = queries.network_map(archive, queries.Filters())
+    placed = dict(zip(people["author_id"], zip(people["x"], people["y"], strict=True), strict=True))
+    # dan and eve never replied nor were replied to; host, ann and bob are in the two pairs
+    assert {a for a, xy in placed.items() if xy[0] is not None} == {"host@a.social", "ann@a.social", "bob@b.social"}
+    assert all(-1 <= v <= 1 for xy in placed.values() if xy[0] is not None for v in xy)
+    assert queries.network_map(archive, queries.Filters())[0].equals(people)
+    # capped at the two busiest (host with 4 posts, bob with 3), who never replied to each other: nothing is drawn,
+    # while the counts beside the drawing still hold every pair
+    monkeypatch.setattr(queries, "DRAWN_PEOPLE", 2)
+    people, pairs = queries.network_map(archive, queries.Filters())
+    assert people["x"].is_not_null().sum() == 0 and pairs["x"].is_not_null().sum() == 0 and pairs.height == 2
+    monkeypatch.setattr(queries, "DRAWN_PEOPLE", 3)
+    people, pairs = queries.network_map(archive, queries.Filters())
+    assert people["x"].is_not_null().sum() == 3 and pairs["x"].is_not_null().sum() == 2
