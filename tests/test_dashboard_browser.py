@@ -316,3 +316,11 @@ def test_serving_beyond_this_machine_warns_that_the_archive_becomes_readable(tmp
         stop(server)
     assert "anyone who can reach this address can read the archive" in line
 
+
+
+def test_a_demo_too_small_to_make_is_a_one_line_error(tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "tagtrail.cli", "demo", "--dir", str(tmp_path), "--posts", "5",
+                        "--no-serve"], cwd=tmp_path, capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 1
+    assert r.stderr.strip() == "tagtrail: demo: posts: at least 100"
