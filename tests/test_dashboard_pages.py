@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from dashboard_archive import HOSTILE_AUTHOR, scenario_archive, unbuilt_archive
+from dashboard_archive import HOSTILE_AUTHOR, archive_without_chats, scenario_archive, unbuilt_archive
 from factories import rows
 from streamlit.testing.v1 import AppTest
 
@@ -28,8 +28,10 @@ def open_page(db: Path, page: str, monkeypatch: pytest.MonkeyPatch, **params: st
     at = AppTest.from_file(str(APP), default_timeout=60)
     for name, value in params.items():
         at.query_params[name] = value
-    at.run()
-    at.switch_page(f"pages/{page}.py").run()
+    if page == "overview":
+        at.run()  # app.py itself: the navigation opens on the overview
+    else:
+        at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -148,14 +150,23 @@ def test_capture_page_shows_the_sources_and_a_download_for_every_report(
     assert at.checkbox[0].proto.disabled  # pseudonymizing needs a key, and none is set
 
 
+@pytest.fixture(scope="module")
+def not_ready(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("not-ready")
+    return {"missing": tmp / "nothing.duckdb", "unbuilt": unbuilt_archive(tmp),
+            "no chats": archive_without_chats(tmp)}
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_an_archive_that_is_missing_or_unbuilt_gets_a_helpful_message(
-    page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_archive_that_is_missing_unbuilt_or_without_chats_gets_a_helpful_message(
+    page: str, not_ready: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    missing = open_page(tmp_path / "nothing.duckdb", page, monkeypatch)
+    missing = open_page(not_ready["missing"], page, monkeypatch)
     assert "tagtrail import" in missing.info[0].body
-    unbuilt = open_page(unbuilt_archive(tmp_path), page, monkeypatch)
+    unbuilt = open_page(not_ready["unbuilt"], page, monkeypatch)
     assert "tagtrail build" in unbuilt.info[-1].body
+    no_chats = open_page(not_ready["no chats"], page, monkeypatch)
+    assert "no chat sessions yet" in no_chats.info[-1].body
 
 
 def test_the_dashboards_marts_hold_the_known_answers(archive: Path) -> None:
