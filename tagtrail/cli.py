@@ -272,7 +272,7 @@ def _progress() -> Progress:
 
 
 # Commands kept in their own modules register themselves on the apps above.
-from tagtrail import dashboard_commands, twitter_commands  # noqa: E402, F401
+from tagtrail import capture_mastodon, dashboard_commands, twitter_commands  # noqa: E402, F401
 
 
 def main() -> None:
