@@ -211,3 +211,35 @@ def test_the_network_places_only_the_busiest_people_in_reply_pairs_the_same_way_
     monkeypatch.setattr(queries, "DRAWN_PEOPLE", 3)
     people, pairs = queries.network_map(archive, queries.Filters())
     assert people["x"].is_not_null().sum() == 3 and pairs["x"].is_not_null().sum() == 2
+
+
+@pytest.fixture(scope="module")
+def mixed_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The chat on Mastodon (a.social) and on X at once."""
+    from chat_scenario import write_instance_file
+    from factories import build_with, config_file
+    from test_import_mastodon import import_file
+    from test_twitter_pipeline import import_x
+    from x_chat_scenario import X_CONFIG, write_twarc_flat
+
+    tmp = tmp_path_factory.mktemp("mixed")
+    db = tmp / "mixed.duckdb"
+    import_file(db, write_instance_file(tmp, "a.social"), "a.social")
+    import_x(db, write_twarc_flat(tmp / "x.jsonl"))
+    build_with(db, config_file(tmp, X_CONFIG))
+    return db
+
+
+def test_the_platform_filter_shows_one_platforms_share_of_a_mixed_chat(
+    mixed_archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    both = open_page(mixed_archive, "overview", monkeypatch)
+    assert both.sidebar.selectbox[1].options == ["All", "mastodon", "x"]
+    shown = {platform: metrics(open_page(mixed_archive, "overview", monkeypatch, platform=platform))
+             for platform in ("mastodon", "x")}
+    for platform, figures in shown.items():
+        posts, people = rows(mixed_archive, "SELECT sum(posts), count(DISTINCT author_id) FROM participation_platforms "
+                                            "WHERE platform = ?", [platform])[0]
+        assert (figures["Posts"], figures["Participants"]) == (str(posts), str(people))
+    assert int(shown["mastodon"]["Posts"]) + int(shown["x"]["Posts"]) == int(metrics(both)["Posts"])
+    assert int(shown["x"]["Posts"]) > 0
