@@ -73,7 +73,7 @@ def import_mastodon(
     instance: Annotated[str, typer.Option("--instance", help="The instance that served these statuses, e.g. mastodon.social")],
 ) -> None:
     """Import Mastodon statuses exactly as an instance's API returned them."""
-    from collectors.archives.mastodon import detect_format, read_lines
+    from collectors.archives.mastodon import detect_format, read_blocks
     from warehouse.archive import Archive, StoreResult
 
     obj: Context = ctx.obj
@@ -91,13 +91,14 @@ def import_mastodon(
             if fmt == "array":
                 total.add(archive.store_mastodon_array(path, instance=host, file=str(path), fetched_at=fetched_at))
             else:
-                for batch in read_lines(path):
+                for block in read_blocks(path):
                     total.add(
-                        archive.store_mastodon_lines(
-                            batch.lines, batch.numbers, instance=host, file=str(path), fetched_at=fetched_at
+                        archive.store_mastodon_text(
+                            block.text, block.first_line, has_cr=block.has_cr, instance=host, file=str(path),
+                            fetched_at=fetched_at,
                         )
                     )
-                    progress.update(task, completed=batch.bytes_read)
+                    progress.update(task, completed=block.bytes_read)
             progress.update(task, completed=path.stat().st_size)
         for line, reason in total.rejected[:10]:
             err.print(f"{path}:{line}: {reason}" if line is not None else f"{path}: {reason}", markup=False)

@@ -33,44 +33,84 @@ _RAW_SCHEMA = pa.schema(
     ]
 )
 
-# Insert what is new: not held already for this source and origin, and not repeated within the batch.
+# Insert what is new: not held already for this source and origin, and not repeated within the batch. The batch is
+# first hashed into a temp table (whose rowid keeps the input order); repeats within it, rare, are dropped only when
+# a narrow count finds some, so the common case never carries payloads through a hash table.
+_HASH_BATCH = """
+CREATE OR REPLACE TEMP TABLE _hashed AS SELECT *, md5_number(payload) AS h FROM {batch}
+"""
+_HAS_REPEATS = "SELECT count(*) <> count(DISTINCT (source, origin, h)) FROM _hashed"
+_DROP_REPEATS = """
+DELETE FROM _hashed
+WHERE rowid NOT IN (SELECT arg_min(rowid, (line IS NULL, line, rowid)) FROM _hashed GROUP BY source, origin, h)
+"""
 _INSERT_NEW = """
 INSERT INTO raw_records (source, kind, origin, query, is_context, fetched_at, file, line, payload, payload_md5)
 SELECT source, kind, origin, query, is_context, fetched_at, file, line, payload, h
-FROM (SELECT *, md5_number(payload) AS h FROM {batch}) b
+FROM _hashed b
 WHERE NOT EXISTS (
     SELECT 1 FROM raw_records r WHERE r.payload_md5 = b.h AND r.origin = b.origin AND r.source = b.source
 )
-QUALIFY row_number() OVER (PARTITION BY source, origin, h ORDER BY line NULLS LAST) = 1
-ORDER BY line NULLS LAST
+ORDER BY line NULLS LAST, rowid
 """
 
+# Split a block of a JSON Lines file (the parameter) into numbered lines, skipping blank ones. Line numbers count
+# from the block's first line, so a bad line is reported where the user's editor shows it.
+_SPLIT_LINES = """
+SELECT line, CASE WHEN $has_cr THEN rtrim(text, chr(13)) ELSE text END AS text
+FROM (
+    SELECT unnest(parts) AS text, unnest(range($first_line, $first_line + len(parts))) AS line
+    FROM (SELECT string_split($text, chr(10)) AS parts)
+)
+WHERE NOT regexp_full_match(text, '[ \\t\\r\\x0b\\x0c]*')
+"""
+
+# What a status line must hold, read in one parse of the line (each JSON function call parses its input again).
+_STATUS_FIELDS = (
+    '{"event": "VARCHAR", "payload": "JSON", "uri": "VARCHAR", "id": "VARCHAR", "created_at": "VARCHAR", '
+    '"account": "JSON"}'
+)
+
 # Sort one numbered line of a Mastodon file into a status, a delete, an API page or an error. Streaming events
-# carry their payload either as an object or, as Mastodon sends it, as a string holding the JSON.
+# carry their payload either as an object or, as Mastodon sends it, as a string holding the JSON. The common case,
+# a line holding one status, is parsed twice (validated, then its fields read); the rare shapes take slower paths.
 _CLASSIFY_MASTODON_LINES = """
 WITH parsed AS (
-    SELECT line, text, json_valid(text) AS ok FROM {lines}
+    SELECT line, text, json_valid(text) AS ok, left(ltrim(text, chr(9) || chr(10) || chr(13) || ' '), 1) AS head
+    FROM {lines}
 ), typed AS (
-    SELECT line, text, ok, CASE WHEN ok THEN json_type(text) END AS jtype FROM parsed
+    SELECT line, text, ok,
+        CASE WHEN NOT ok THEN NULL WHEN head = '{{' THEN 'OBJECT' WHEN head = '[' THEN 'ARRAY' ELSE json_type(text) END
+            AS jtype
+    FROM parsed
 ), items AS (
     SELECT line, text AS item, jtype, ok FROM typed WHERE jtype IS DISTINCT FROM 'ARRAY'
     UNION ALL
     SELECT line, unnest(json_extract(text, '$[*]'))::VARCHAR AS item, 'ELEMENT' AS jtype, ok
     FROM typed WHERE jtype = 'ARRAY'
-), events AS (
+), fields AS (
     SELECT line, item, jtype, ok,
-        CASE WHEN ok THEN item->>'$.event' END AS event,
-        CASE WHEN ok THEN json_type(item, '$.payload') END AS ptype
+        CASE WHEN jtype = 'OBJECT' OR (jtype = 'ELEMENT' AND json_type(item) = 'OBJECT')
+            THEN json_transform(item, '{fields}') END AS f
     FROM items
 ), unwrapped AS (
-    SELECT line, jtype, ok, event,
+    SELECT line, jtype, ok, f.event AS event,
         CASE
-            WHEN event IS NULL THEN item
-            WHEN event = 'delete' THEN to_json(item->>'$.payload')::VARCHAR
-            WHEN ptype = 'VARCHAR' THEN item->>'$.payload'
-            ELSE (item->'$.payload')::VARCHAR
-        END AS payload
-    FROM events
+            WHEN f.event IS NULL THEN item
+            WHEN f.event = 'delete' THEN to_json(f.payload->>'$')::VARCHAR
+            WHEN json_type(f.payload) = 'VARCHAR' THEN f.payload->>'$'
+            ELSE f.payload::VARCHAR
+        END AS payload,
+        f
+    FROM fields
+), statuses AS (
+    SELECT line, jtype, ok, event, payload,
+        CASE
+            WHEN event IS NULL THEN f
+            WHEN event IN ('update', 'status.update') AND json_valid(payload) AND json_type(payload) = 'OBJECT'
+                THEN json_transform(payload, '{fields}')
+        END AS s
+    FROM unwrapped
 )
 SELECT line,
     CASE WHEN event = 'delete' THEN 'delete' ELSE 'status' END AS kind,
@@ -84,15 +124,15 @@ SELECT line,
             THEN 'unsupported streaming event ' || to_json(event)
         WHEN event = 'delete' AND coalesce(payload, 'null') = 'null' THEN 'delete event without a status id'
         WHEN event = 'delete' THEN NULL
-        WHEN NOT json_valid(payload) OR json_type(payload) <> 'OBJECT' THEN 'status is not a JSON object'
-        WHEN payload->>'$.uri' IS NULL THEN 'not a Mastodon status: no "uri"'
-        WHEN payload->>'$.id' IS NULL THEN 'not a Mastodon status: no "id"'
-        WHEN payload->>'$.created_at' IS NULL THEN 'not a Mastodon status: no "created_at"'
-        WHEN json_type(payload, '$.account') IS DISTINCT FROM 'OBJECT' THEN 'not a Mastodon status: no "account"'
-        WHEN try_cast(payload->>'$.created_at' AS TIMESTAMPTZ) IS NULL THEN 'bad "created_at" timestamp'
+        WHEN s IS NULL THEN 'status is not a JSON object'
+        WHEN s.uri IS NULL THEN 'not a Mastodon status: no "uri"'
+        WHEN s.id IS NULL THEN 'not a Mastodon status: no "id"'
+        WHEN s.created_at IS NULL THEN 'not a Mastodon status: no "created_at"'
+        WHEN left(s.account, 1) IS DISTINCT FROM '{{' THEN 'not a Mastodon status: no "account"'
+        WHEN try_cast(s.created_at AS TIMESTAMPTZ) IS NULL THEN 'bad "created_at" timestamp'
     END AS error
-FROM unwrapped
-"""
+FROM statuses
+""".replace("{fields}", _STATUS_FIELDS.replace("{", "{{").replace("}", "}}"))
 
 
 @dataclass
@@ -159,17 +199,17 @@ class Archive:
         return Checkpoint(source, origin, key, newest_id=row[0], oldest_id=row[1], newest_at=row[2])
 
     # --- files of Mastodon statuses -----------------------------------------------------------------------
-    def store_mastodon_lines(
-        self, lines: list[str], numbers: list[int], *, instance: str, file: str, fetched_at: datetime
+    def store_mastodon_text(
+        self, text: str, first_line: int, *, has_cr: bool, instance: str, file: str, fetched_at: datetime
     ) -> StoreResult:
-        """Validate and store numbered lines of a Mastodon file; bad lines are kept aside with the reason."""
-        batch = pa.table({"line": pa.array(numbers, pa.int64()), "text": pa.array(lines, pa.string())})
+        """Validate and store a block of whole lines of a Mastodon JSON Lines file, starting at line `first_line`;
+        bad lines are kept aside with the reason."""
         with writing(self.path) as con:
-            con.register("_lines", batch)
-            try:
-                return _store_classified(con, "_lines", instance=instance, file=file, fetched_at=fetched_at)
-            finally:
-                con.unregister("_lines")
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _lines AS {_SPLIT_LINES}",
+                {"text": text, "first_line": first_line, "has_cr": has_cr},
+            )
+            return _store_classified(con, "_lines", instance=instance, file=file, fetched_at=fetched_at)
 
     def store_mastodon_array(self, path: Path, *, instance: str, file: str, fetched_at: datetime) -> StoreResult:
         """Store a file that is one JSON array of statuses; 'line' is then the element's position (from 1)."""
@@ -248,36 +288,37 @@ def _store_classified(
 ) -> StoreResult:
     con.execute(f"CREATE OR REPLACE TEMP TABLE _classified AS {_CLASSIFY_MASTODON_LINES.format(lines=lines)}")
     rejected = con.execute("SELECT line, error FROM _classified WHERE error IS NOT NULL ORDER BY line").fetchall()
-    con.execute(
-        """INSERT INTO rejected_records
-           SELECT 'mastodon', ?, ?, line, error, payload, ? FROM _classified c
-           WHERE error IS NOT NULL AND NOT EXISTS (
-               SELECT 1 FROM rejected_records r
-               WHERE r.origin = ? AND r.file IS NOT DISTINCT FROM ? AND r.line = c.line AND r.text = c.payload)""",
-        [instance, file, fetched_at, instance, file],
-    )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _good AS
-           SELECT 'mastodon' AS source, kind, ?::VARCHAR AS origin, NULL::VARCHAR AS query,
-                  FALSE AS is_context, ?::TIMESTAMPTZ AS fetched_at, ?::VARCHAR AS file, line, payload
-           FROM _classified WHERE error IS NULL""",
-        [instance, fetched_at, file],
-    )
-    good = con.execute("SELECT count(*) FROM _good").fetchone()[0]
-    new = _insert_raw(con, "_good")
-    con.execute("DROP TABLE _good")
+    if rejected:
+        con.execute(
+            """INSERT INTO rejected_records
+               SELECT 'mastodon', ?, ?, line, error, payload, ? FROM _classified c
+               WHERE error IS NOT NULL AND NOT EXISTS (
+                   SELECT 1 FROM rejected_records r
+                   WHERE r.origin = ? AND r.file IS NOT DISTINCT FROM ? AND r.line = c.line AND r.text = c.payload)""",
+            [instance, file, fetched_at, instance, file],
+        )
+    good = """(SELECT 'mastodon' AS source, kind, $origin::VARCHAR AS origin, NULL::VARCHAR AS query,
+                      FALSE AS is_context, $fetched_at::TIMESTAMPTZ AS fetched_at, $file::VARCHAR AS file, line, payload
+               FROM _classified WHERE error IS NULL)"""
+    stored = con.execute("SELECT count(*) FILTER (WHERE error IS NULL) FROM _classified").fetchone()[0]
+    new = _insert_raw(con, good, {"origin": instance, "fetched_at": fetched_at, "file": file})
     con.execute("DROP TABLE _classified")
-    return StoreResult(new=new, duplicates=good - new, rejected=[(int(n), str(e)) for n, e in rejected])
+    return StoreResult(new=new, duplicates=stored - new, rejected=[(int(n), str(e)) for n, e in rejected])
 
 
-def _insert_raw(con: duckdb.DuckDBPyConnection, batch: pa.Table | str) -> int:
+def _insert_raw(con: duckdb.DuckDBPyConnection, batch: pa.Table | str, params: dict[str, object] | None = None) -> int:
+    """Insert a batch (an Arrow table, or a table name or subquery with its named parameters) of raw records."""
     if isinstance(batch, pa.Table):
         con.register("_batch", batch)
         name = "_batch"
     else:
         name = batch
     try:
-        row = con.execute(_INSERT_NEW.format(batch=name)).fetchone()
+        con.execute(_HASH_BATCH.format(batch=name), params or {})
+        if con.execute(_HAS_REPEATS).fetchone()[0]:
+            con.execute(_DROP_REPEATS)
+        row = con.execute(_INSERT_NEW).fetchone()
+        con.execute("DROP TABLE _hashed")
     finally:
         if isinstance(batch, pa.Table):
             con.unregister("_batch")
