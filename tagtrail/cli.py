@@ -91,13 +91,10 @@ def import_mastodon(
             if fmt == "array":
                 total.add(archive.store_mastodon_array(path, instance=host, file=str(path), fetched_at=fetched_at))
             else:
-                for block in read_blocks(path):
-                    total.add(
-                        archive.store_mastodon_text(
-                            block.text, block.first_line, has_cr=block.has_cr, instance=host, file=str(path),
-                            fetched_at=fetched_at,
-                        )
-                    )
+                for block, result in archive.store_mastodon_blocks(
+                    read_blocks(path), instance=host, file=str(path), fetched_at=fetched_at
+                ):
+                    total.add(result)
                     progress.update(task, completed=block.bytes_read)
             progress.update(task, completed=path.stat().st_size)
         for line, reason in total.rejected[:10]:

@@ -20,9 +20,9 @@ def import_file(db: Path, path: Path, instance: str) -> StoreResult:
     if detect_format(path) == "array":
         total.add(archive.store_mastodon_array(path, instance=instance, file=str(path), fetched_at=NOW))
         return total
-    for block in read_blocks(path, batch_bytes=256):  # tiny blocks: lines straddle block edges
-        total.add(archive.store_mastodon_text(block.text, block.first_line, has_cr=block.has_cr, instance=instance,
-                                              file=str(path), fetched_at=NOW))
+    blocks = read_blocks(path, batch_bytes=256)  # tiny blocks: lines straddle block edges
+    for _, result in archive.store_mastodon_blocks(blocks, instance=instance, file=str(path), fetched_at=NOW):
+        total.add(result)
     return total
 
 
@@ -130,8 +130,7 @@ def test_a_status_repeated_within_one_file_is_stored_once_from_its_first_line(tm
     path = write_jsonl(tmp_path / "a.jsonl", [sample(1), sample(2), sample(1)])
     db = tmp_path / "t.duckdb"
     archive = Archive(db)
-    [block] = read_blocks(path)  # one block: the repeat is inside one batch
-    result = archive.store_mastodon_text(block.text, block.first_line, has_cr=block.has_cr, instance="a.social",
-                                         file=str(path), fetched_at=NOW)
+    [(_, result)] = archive.store_mastodon_blocks(read_blocks(path), instance="a.social", file=str(path),
+                                                  fetched_at=NOW)  # one block: the repeat is inside one batch
     assert (result.new, result.duplicates) == (2, 1)
     assert rows(db, "SELECT line FROM raw_records ORDER BY raw_id") == [(1,), (2,)]

@@ -8,16 +8,18 @@ the records advance, so a crash at any moment loses nothing and duplicates nothi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import duckdb
 import pyarrow as pa
 
 from collectors.records import CaptureEvent, Checkpoint, RawRecord
-from warehouse.db import reading, writing
+from warehouse.db import connect, reading, writing
 
 _RAW_SCHEMA = pa.schema(
     [
@@ -33,28 +35,29 @@ _RAW_SCHEMA = pa.schema(
     ]
 )
 
+# How long one import holds the archive file before handing it to any other process waiting for it.
+HOLD_SECONDS = 5.0
+
 # Insert what is new: not held already for this source and origin, and not repeated within the batch. The batch is
-# first hashed into a temp table (whose rowid keeps the input order); repeats within it, rare, are dropped only when
-# a narrow count finds some, so the common case never carries payloads through a hash table.
-_HASH_BATCH = """
-CREATE OR REPLACE TEMP TABLE _hashed AS SELECT *, md5_number(payload) AS h FROM {batch}
-"""
-_HAS_REPEATS = "SELECT count(*) <> count(DISTINCT (source, origin, h)) FROM _hashed"
+# first materialized with its MD5 in a temp table (whose rowid keeps the input order); repeats within it, rare, are
+# dropped only when a narrow count finds some, so the common case never carries payloads through a hash table.
+_HAS_REPEATS = "SELECT count(*) <> count(DISTINCT {key}) FROM {table} WHERE {good}"
 _DROP_REPEATS = """
-DELETE FROM _hashed
-WHERE rowid NOT IN (SELECT arg_min(rowid, (line IS NULL, line, rowid)) FROM _hashed GROUP BY source, origin, h)
+DELETE FROM {table}
+WHERE {good} AND rowid NOT IN (
+    SELECT arg_min(rowid, (line IS NULL, line, rowid)) FROM {table} WHERE {good} GROUP BY {key})
 """
 _INSERT_NEW = """
 INSERT INTO raw_records (source, kind, origin, query, is_context, fetched_at, file, line, payload, payload_md5)
 SELECT source, kind, origin, query, is_context, fetched_at, file, line, payload, h
-FROM _hashed b
+FROM ({rows}) b
 WHERE NOT EXISTS (
     SELECT 1 FROM raw_records r WHERE r.payload_md5 = b.h AND r.origin = b.origin AND r.source = b.source
 )
-ORDER BY line NULLS LAST, rowid
+ORDER BY line NULLS LAST, seq
 """
 
-# Split a block of a JSON Lines file (the parameter) into numbered lines, skipping blank ones. Line numbers count
+# Split a block of a JSON Lines file ($text) into numbered lines, skipping blank ones. Line numbers count
 # from the block's first line, so a bad line is reported where the user's editor shows it.
 _SPLIT_LINES = """
 SELECT line, CASE WHEN $has_cr THEN rtrim(text, chr(13)) ELSE text END AS text
@@ -135,6 +138,20 @@ FROM statuses
 """.replace("{fields}", _STATUS_FIELDS.replace("{", "{{").replace("}", "}}"))
 
 
+class LineBlock(Protocol):
+    """Whole lines of a file: `text` starts at line `first_line`; `has_cr` if any line ends in a carriage return."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def first_line(self) -> int: ...
+    @property
+    def has_cr(self) -> bool: ...
+
+
+_Block = TypeVar("_Block", bound=LineBlock)
+
+
 @dataclass
 class StoreResult:
     """What one batch (or a whole import) did."""
@@ -199,17 +216,41 @@ class Archive:
         return Checkpoint(source, origin, key, newest_id=row[0], oldest_id=row[1], newest_at=row[2])
 
     # --- files of Mastodon statuses -----------------------------------------------------------------------
-    def store_mastodon_text(
-        self, text: str, first_line: int, *, has_cr: bool, instance: str, file: str, fetched_at: datetime
-    ) -> StoreResult:
-        """Validate and store a block of whole lines of a Mastodon JSON Lines file, starting at line `first_line`;
-        bad lines are kept aside with the reason."""
-        with writing(self.path) as con:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _lines AS {_SPLIT_LINES}",
-                {"text": text, "first_line": first_line, "has_cr": has_cr},
-            )
-            return _store_classified(con, "_lines", instance=instance, file=file, fetched_at=fetched_at)
+    def store_mastodon_blocks(
+        self, blocks: Iterable[_Block], *, instance: str, file: str, fetched_at: datetime
+    ) -> Iterator[tuple[_Block, StoreResult]]:
+        """Validate and store blocks of whole lines of a Mastodon JSON Lines file (see LineBlock); yields each block
+        with what it did once it is committed. Bad lines are kept aside with the reason.
+
+        One connection serves many blocks, one transaction each (opening and closing the file per block costs a
+        checkpoint each time); it is handed back every HOLD_SECONDS so that other processes waiting for the file
+        get their turn."""
+        con: duckdb.DuckDBPyConnection | None = None
+        held_since = 0.0
+        try:
+            for block in blocks:
+                if con is None:
+                    con, held_since = connect(self.path), time.monotonic()
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    # materialized first: unnesting the split inside the classifying query costs ten times more
+                    con.execute(
+                        f"CREATE OR REPLACE TEMP TABLE _lines AS {_SPLIT_LINES}",
+                        {"text": block.text, "first_line": block.first_line, "has_cr": block.has_cr},
+                    )
+                    result = _store_classified(con, "_lines", instance=instance, file=file, fetched_at=fetched_at)
+                    con.execute("DROP TABLE _lines")
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                if time.monotonic() - held_since > HOLD_SECONDS:
+                    con.close()
+                    con = None
+                yield block, result
+        finally:
+            if con is not None:
+                con.close()
 
     def store_mastodon_array(self, path: Path, *, instance: str, file: str, fetched_at: datetime) -> StoreResult:
         """Store a file that is one JSON array of statuses; 'line' is then the element's position (from 1)."""
@@ -286,7 +327,12 @@ class Archive:
 def _store_classified(
     con: duckdb.DuckDBPyConnection, lines: str, *, instance: str, file: str, fetched_at: datetime
 ) -> StoreResult:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _classified AS {_CLASSIFY_MASTODON_LINES.format(lines=lines)}")
+    """Classify the numbered lines of a table (line, text), keep the bad ones aside, store the rest."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _classified AS
+            SELECT *, CASE WHEN error IS NULL THEN md5_number(payload) END AS h
+            FROM ({_CLASSIFY_MASTODON_LINES.format(lines=lines)})"""
+    )
     rejected = con.execute("SELECT line, error FROM _classified WHERE error IS NOT NULL ORDER BY line").fetchall()
     if rejected:
         con.execute(
@@ -297,31 +343,37 @@ def _store_classified(
                    WHERE r.origin = ? AND r.file IS NOT DISTINCT FROM ? AND r.line = c.line AND r.text = c.payload)""",
             [instance, file, fetched_at, instance, file],
         )
-    good = """(SELECT 'mastodon' AS source, kind, $origin::VARCHAR AS origin, NULL::VARCHAR AS query,
-                      FALSE AS is_context, $fetched_at::TIMESTAMPTZ AS fetched_at, $file::VARCHAR AS file, line, payload
-               FROM _classified WHERE error IS NULL)"""
-    stored = con.execute("SELECT count(*) FILTER (WHERE error IS NULL) FROM _classified").fetchone()[0]
-    new = _insert_raw(con, good, {"origin": instance, "fetched_at": fetched_at, "file": file})
+    stored = con.execute("SELECT count(*) FROM _classified WHERE error IS NULL").fetchone()[0]
+    good = """SELECT 'mastodon' AS source, kind, $origin::VARCHAR AS origin, NULL::VARCHAR AS query,
+                     FALSE AS is_context, $fetched_at::TIMESTAMPTZ AS fetched_at, $file::VARCHAR AS file, line,
+                     payload, h, rowid AS seq
+              FROM _classified WHERE error IS NULL"""
+    new = _insert_hashed(
+        con, "_classified", "error IS NULL", "h", good, {"origin": instance, "fetched_at": fetched_at, "file": file}
+    )
     con.execute("DROP TABLE _classified")
     return StoreResult(new=new, duplicates=stored - new, rejected=[(int(n), str(e)) for n, e in rejected])
 
 
-def _insert_raw(con: duckdb.DuckDBPyConnection, batch: pa.Table | str, params: dict[str, object] | None = None) -> int:
-    """Insert a batch (an Arrow table, or a table name or subquery with its named parameters) of raw records."""
-    if isinstance(batch, pa.Table):
-        con.register("_batch", batch)
-        name = "_batch"
-    else:
-        name = batch
+def _insert_raw(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> int:
+    """Insert a batch of raw records given as an Arrow table (_RAW_SCHEMA)."""
+    con.register("_batch", batch)
     try:
-        con.execute(_HASH_BATCH.format(batch=name), params or {})
-        if con.execute(_HAS_REPEATS).fetchone()[0]:
-            con.execute(_DROP_REPEATS)
-        row = con.execute(_INSERT_NEW).fetchone()
-        con.execute("DROP TABLE _hashed")
+        con.execute("CREATE OR REPLACE TEMP TABLE _hashed AS SELECT *, md5_number(payload) AS h FROM _batch")
     finally:
-        if isinstance(batch, pa.Table):
-            con.unregister("_batch")
+        con.unregister("_batch")
+    new = _insert_hashed(con, "_hashed", "TRUE", "(source, origin, h)", "SELECT *, rowid AS seq FROM _hashed", {})
+    con.execute("DROP TABLE _hashed")
+    return new
+
+
+def _insert_hashed(
+    con: duckdb.DuckDBPyConnection, table: str, good: str, key: str, rows: str, params: dict[str, object]
+) -> int:
+    """Insert the `good` rows of a hashed temp table, read through the query `rows`, that are not stored yet."""
+    if con.execute(_HAS_REPEATS.format(table=table, good=good, key=key)).fetchone()[0]:
+        con.execute(_DROP_REPEATS.format(table=table, good=good, key=key))
+    row = con.execute(_INSERT_NEW.format(rows=rows), params).fetchone()
     return int(row[0]) if row else 0
 
 

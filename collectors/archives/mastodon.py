@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-BATCH_BYTES = 128 * 1024 * 1024
+BATCH_BYTES = 64 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -53,23 +53,21 @@ def read_blocks(path: Path, batch_bytes: int = BATCH_BYTES) -> Iterator[TextBloc
     """Yield a JSON Lines file as large blocks of whole lines. Python never touches a line on its own: splitting,
     numbering and parsing happen in the warehouse, vectorized."""
     number = 1
-    rest = b""
+    pending = bytearray()
     with path.open("rb") as f:
         block = f.read(batch_bytes).removeprefix(_BOM)
         while block:
-            data = rest + block
-            cut = data.rfind(b"\n")
-            if cut >= 0:
-                chunk, rest = data[: cut + 1], data[cut + 1 :]
-                yield _block(chunk, number, f.tell() - len(rest))
-                number += chunk.count(b"\n")
-            else:
-                rest = data
+            pending += block
+            del block
+            cut = pending.rfind(b"\n") + 1
+            if cut:
+                with memoryview(pending) as whole, whole[:cut] as chunk:
+                    text = str(chunk, "utf-8", "replace")
+                lines = pending.count(b"\n", 0, cut)
+                del pending[:cut]
+                yield TextBlock(text, number, f.tell() - len(pending), "\r" in text)
+                number += lines
             block = f.read(batch_bytes)
-        if rest:
-            yield _block(rest, number, f.tell())
-
-
-def _block(chunk: bytes, first_line: int, bytes_read: int) -> TextBlock:
-    text = chunk.decode("utf-8", errors="replace")
-    return TextBlock(text, first_line, bytes_read, "\r" in text)
+    if pending:
+        text = str(pending, "utf-8", "replace")
+        yield TextBlock(text, number, path.stat().st_size, "\r" in text)
