@@ -1,19 +1,43 @@
--- materialized: table
+-- materialized: upsert post_id
 -- The canonical posts: one row per real post however many instances, files or routes it came by.
 -- Text and edit time come from the latest edit; other fields from the richest version that has them; counts
 -- as last seen. A deleted post keeps its place in threads but loses its text and HTML.
-WITH resolved AS NOT MATERIALIZED (
+-- On an incremental build only the posts whose row may change are made again (see build.py, upsert): those with
+-- new versions, whose parent status or parent's account was newly mapped from an instance-local id, or whose
+-- deletion is new.
+WITH changed AS (
+    SELECT post_id FROM post_versions WHERE raw_id > last_built()
+    UNION
+    SELECT v.post_id
+    FROM post_versions v
+    JOIN stg_mastodon_posts n ON n.origin = v.origin AND n.local_id = v.in_reply_to_local_id
+    WHERE n.raw_id > last_built() AND v.platform = 'mastodon'
+    UNION
+    SELECT v.post_id
+    FROM post_versions v
+    JOIN stg_mastodon_posts n ON n.origin = v.origin AND n.author_local_id = v.in_reply_to_author_local_id
+    WHERE n.raw_id > last_built() AND v.platform = 'mastodon'
+    UNION
+    SELECT ids.post_id
+    FROM stg_mastodon_deletes d
+    JOIN mastodon_status_ids ids ON ids.origin = d.origin AND ids.local_id = d.local_id
+    WHERE d.raw_id > last_built()
+), versions AS NOT MATERIALIZED (
+    SELECT * FROM post_versions WHERE last_built() = 0
+    UNION ALL
+    SELECT * FROM post_versions WHERE last_built() > 0 AND post_id IN (SELECT post_id FROM changed)
+), resolved AS NOT MATERIALIZED (
     SELECT
         v.*,
         coalesce(v.in_reply_to_post_id, sid.post_id) AS parent_post_id,
         coalesce(v.in_reply_to_author_id, aid.author_id) AS parent_author_id
-    FROM post_versions v
+    FROM versions v
     LEFT JOIN mastodon_status_ids sid
         ON v.platform = 'mastodon' AND sid.origin = v.origin AND sid.local_id = v.in_reply_to_local_id
     LEFT JOIN mastodon_account_ids aid
         ON v.platform = 'mastodon' AND aid.origin = v.origin AND aid.author_local_id = v.in_reply_to_author_local_id
 ), counted AS (
-    SELECT post_id, count(*) AS versions FROM post_versions GROUP BY post_id
+    SELECT post_id, count(*) AS versions FROM versions GROUP BY post_id
 ), single AS (
     -- most posts were seen once: their one version is the post, and aggregating it (below) would give the same
     SELECT r.post_id, r.platform, r.url, r.created_at, r.author_id, r.lang, r.visibility,
@@ -58,7 +82,7 @@ WITH resolved AS NOT MATERIALIZED (
 ), merged_posts AS (
     SELECT m.* EXCLUDE (latest_key), v.text, v.html, v.edited_at
     FROM merged m
-    JOIN post_versions v
+    JOIN versions v
         ON v.post_id = m.post_id AND latest_key(v.edited_at, v.created_at, v.richness, v.fetched_at, v.raw_id) = m.latest_key
     QUALIFY row_number() OVER (PARTITION BY m.post_id) = 1  -- two versions alike in every key: either will do
 ), all_posts AS (
