@@ -75,7 +75,7 @@ def import_mastodon(
     instance: Annotated[str, typer.Option("--instance", help="The instance that served these statuses, e.g. mastodon.social")],
 ) -> None:
     """Import Mastodon statuses exactly as an instance's API returned them."""
-    from collectors.archives.mastodon import detect_format, read_lines
+    from collectors.archives.mastodon import detect_format, read_blocks
     from warehouse.archive import Archive, StoreResult
 
     obj: Context = ctx.obj
@@ -93,13 +93,11 @@ def import_mastodon(
             if fmt == "array":
                 total.add(archive.store_mastodon_array(path, instance=host, file=str(path), fetched_at=fetched_at))
             else:
-                for batch in read_lines(path):
-                    total.add(
-                        archive.store_mastodon_lines(
-                            batch.lines, batch.numbers, instance=host, file=str(path), fetched_at=fetched_at
-                        )
-                    )
-                    progress.update(task, completed=batch.bytes_read)
+                for block, result in archive.store_mastodon_blocks(
+                    read_blocks(path), instance=host, file=str(path), fetched_at=fetched_at
+                ):
+                    total.add(result)
+                    progress.update(task, completed=block.bytes_read)
             progress.update(task, completed=path.stat().st_size)
         for line, reason in total.rejected[:10]:
             err.print(f"{path}:{line}: {reason}" if line is not None else f"{path}: {reason}", markup=False)
