@@ -93,7 +93,9 @@ def chat_capture_table(rows: list[ChatCapture]) -> Table:
         "chat posts",
         "only here",
     ):
-        table.add_column(col, justify="right" if col in {"posts", "chat posts", "only here"} else "left")
+        table.add_column(
+            col, justify="right" if col in {"posts", "chat posts", "only here"} else "left", overflow="fold"
+        )
     for r in rows:
         checkpoint = (
             f"{r.newest_at:%Y-%m-%d %H:%M} UTC ({r.newest_id})" if r.newest_at else (r.newest_id or "")

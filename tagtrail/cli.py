@@ -197,7 +197,9 @@ def status(ctx: typer.Context) -> None:
     st = archive_status(obj.db, chats)
     table = Table(title=f"{obj.db}", title_justify="left")
     for col in ("source", "origin", "records", "rejected", "posts", "only here", "last fetched"):
-        table.add_column(col, justify="right" if col in {"records", "rejected", "posts", "only here"} else "left")
+        table.add_column(
+            col, justify="right" if col in {"records", "rejected", "posts", "only here"} else "left", overflow="fold"
+        )
     for row in st.sources:
         table.add_row(row.source, row.origin, f"{row.records:,}", f"{row.rejected:,}",
                       "" if row.posts is None else f"{row.posts:,}",
@@ -206,7 +208,7 @@ def status(ctx: typer.Context) -> None:
     if st.captures:
         cap = Table(title="capture", title_justify="left")
         for col in ("source", "origin", "key", "checkpoint", "last success", "last error", "posts"):
-            cap.add_column(col)
+            cap.add_column(col, overflow="fold")
         for c in st.captures:
             cap.add_row(c.source, c.origin, c.key, c.checkpoint or "", _when(c.last_success), c.last_error or "",
                         f"{c.posts:,}")
@@ -218,7 +220,7 @@ def status(ctx: typer.Context) -> None:
     if st.chats:
         chats = Table(title="chats (as last built)", title_justify="left")
         for col in ("chat", "sessions", "posts", "participants", "first session", "last session"):
-            chats.add_column(col)
+            chats.add_column(col, overflow="fold")
         for c in st.chats:
             chats.add_row(c.chat, f"{c.sessions:,}", f"{c.posts:,}", f"{c.participants:,}", _when(c.first), _when(c.last))
         out.print(chats)

@@ -349,7 +349,7 @@ def test_a_checkpoint_from_another_store_is_read_not_guessed(server) -> None:
 # --- the command ---------------------------------------------------------------------------------------------
 
 
-def test_the_capture_command_backfills_the_chats_instances_with_their_tokens(server, tmp_path) -> None:
+def test_the_capture_command_backfills_the_chats_instances_with_their_tokens(server, tmp_path, monkeypatch) -> None:
     from test_cli import tagtrail
 
     chat(server, 3)
@@ -365,10 +365,13 @@ def test_the_capture_command_backfills_the_chats_instances_with_their_tokens(ser
     # The rest in-process (the same Typer app; a subprocess costs seconds here).
     from typer.testing import CliRunner
 
+    from tagtrail import cli
     from tagtrail.cli import UserError, app
 
     base = ["--db", str(tmp_path / "tagtrail.duckdb"), "--config", str(tmp_path / "tagtrail.toml")]
-    r = CliRunner().invoke(app, [*base, "status"], env={"COLUMNS": "200"})
+    # The console took its width when the module was first imported, maybe by another test.
+    monkeypatch.setattr(cli.out, "width", 200)
+    r = CliRunner().invoke(app, [*base, "status"])
     assert r.exit_code == 0, r.output
     table = r.output[r.output.index("Mastodon capture by chat") :]
     assert "CTQCollab" in table and server.host in table and max(server.statuses, key=int) in table
