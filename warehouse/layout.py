@@ -24,5 +24,5 @@ def spring_positions(pairs: list[tuple[str, str, int]], *, seed: int = 7) -> dic
         graph.add_edge(source, target, weight=weight)
     if graph.number_of_nodes() == 0:
         return {}
-    positions = nx.spring_layout(graph, iterations=100, weight="weight", seed=seed)
+    positions = nx.spring_layout(graph, iterations=60, weight="weight", seed=seed)
     return {node: (float(x), float(y)) for node, (x, y) in positions.items()}
