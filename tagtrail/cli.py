@@ -275,7 +275,7 @@ def _instance_host(instance: str) -> str:
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=err,
-        transient=True,
+        transient=True, disable=not err.is_terminal,  # piped or logged: no bar, and no empty line left behind
     )
 
 

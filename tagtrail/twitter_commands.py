@@ -62,7 +62,7 @@ def _store(
     new = seen = 0
     errors: list[LineError] = []
     batch: list[RawRecord] = []
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as progress:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task(path.name)
 
         def flush() -> None:
@@ -166,7 +166,7 @@ def capture_twitter(
     def known(ids: Iterable[str]) -> set[str]:
         return {p.removeprefix("x:") for p in archive.held_posts([f"x:{i}" for i in ids])}
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as progress:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task(f"X {query}")
 
         def show(tweets: int, oldest: datetime | None) -> None:
