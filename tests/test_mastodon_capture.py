@@ -362,15 +362,10 @@ def test_the_capture_command_backfills_the_chats_instances_with_their_tokens(ser
     assert rows(tmp_path / "tagtrail.duckdb", "SELECT count(*), min(origin) FROM raw_records") == [
         (3, server.host)
     ]
-    # The rest in-process (the same Typer app; a subprocess costs seconds here).
-    from typer.testing import CliRunner
-
-    from tagtrail.cli import UserError, app
-
-    base = ["--db", str(tmp_path / "tagtrail.duckdb"), "--config", str(tmp_path / "tagtrail.toml")]
-    r = CliRunner().invoke(app, [*base, "status"], env={"COLUMNS": "200"})
-    assert r.exit_code == 0, r.output
-    table = r.output[r.output.index("Mastodon capture by chat") :]
+    # A new process: rich takes the table's width from COLUMNS when it starts.
+    r = tagtrail(tmp_path, "status")
+    assert r.returncode == 0, r.stderr
+    table = r.stdout[r.stdout.index("Mastodon capture by chat") :]
     assert "CTQCollab" in table and server.host in table and max(server.statuses, key=int) in table
 
     with pytest.raises(ConfigError) as bad:
@@ -378,7 +373,13 @@ def test_the_capture_command_backfills_the_chats_instances_with_their_tokens(ser
     assert str(bad.value).endswith(
         "tagtrail.toml: chats[0].instances: 'mastodon.social/@ann' is not an instance host such as mastodon.social"
     )
+    # In-process (the same Typer app; a subprocess costs seconds here).
+    from typer.testing import CliRunner
+
+    from tagtrail.cli import UserError, app
+
     config_file(tmp_path, CONFIG)
+    base = ["--db", str(tmp_path / "tagtrail.duckdb"), "--config", str(tmp_path / "tagtrail.toml")]
     r = CliRunner().invoke(app, [*base, "capture", "mastodon", "--chat", "CTQCollab"])
     assert isinstance(r.exception, UserError)
     assert str(r.exception).startswith("no instances for chat 'CTQCollab': pass --instance")
