@@ -17,12 +17,16 @@ from rich.live import Live
 from rich.table import Table
 
 from tagtrail.cli import Context, UserError, capture_app, err, out
+from tagtrail.live_build import building_every
 from tagtrail.timeparse import parse_when
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from collectors.mastodon import InstanceStats
     from collectors.mastodon_instances import Instance
     from tagtrail.config import Config
+    from warehouse.build import BuildReport
     from warehouse.status import ChatCapture
 
 
@@ -62,8 +66,8 @@ def _lag(at: datetime | None) -> str:
     return f"{seconds / 3600:.0f} h"
 
 
-def _table(stats: list[InstanceStats]) -> Table:
-    table = Table(box=None, show_header=True, header_style="bold")
+def _table(stats: list[InstanceStats], built: str = "") -> Table:
+    table = Table(box=None, show_header=True, header_style="bold", caption=built or None, caption_justify="left")
     for col in ("instance", "posts", "newest", "lag", "reconnects", "waits", "now"):
         table.add_column(col, justify="right" if col in {"posts", "reconnects", "waits"} else "left")
     for s in stats:
@@ -135,6 +139,19 @@ def summary_line(s: InstanceStats) -> str:
     return line
 
 
+def _say_built(
+    built: list[str], live: Live, stats: list[InstanceStats]
+) -> Callable[[BuildReport | None, str | None], None]:
+    """The live table's caption: when the marts were last rebuilt, or why a rebuild failed."""
+
+    def say(report: BuildReport | None, error: str | None) -> None:
+        at = f"{datetime.now(UTC):%H:%M:%S} UTC"
+        built[0] = f"build failed at {at}: {error}" if error else f"marts rebuilt at {at} ({report.seconds:.1f} s)"
+        live.update(_table(stats, built[0]))
+
+    return say
+
+
 @capture_app.command("mastodon")
 def capture_mastodon(
     ctx: typer.Context,
@@ -157,6 +174,14 @@ def capture_mastodon(
     context: Annotated[
         bool, typer.Option("--context/--no-context", help="Also store the threads around replies.")
     ] = True,
+    build_every: Annotated[
+        float,
+        typer.Option(
+            "--build-every",
+            help="With --follow: rebuild the marts this often (seconds) when new posts came, so the dashboard's "
+            "pages show them; 0 turns it off.",
+        ),
+    ] = 20,
 ) -> None:
     """Capture a chat's posts from Mastodon instances (tokens in TAGTRAIL_MASTODON_TOKEN_<HOST>, optional)."""
     from collectors import mastodon
@@ -177,11 +202,16 @@ def capture_mastodon(
     stats_seen: list[InstanceStats] = [mastodon.InstanceStats(i.host) for i in instances]
     by_host = {s.host: i for i, s in enumerate(stats_seen)}
 
-    with Live(_table(stats_seen), console=err, refresh_per_second=4, transient=True) as live:
+    built = [""]
+
+    with (
+        Live(_table(stats_seen), console=err, refresh_per_second=4, transient=True) as live,
+        building_every(obj.db, config, build_every if follow else 0, on_build=_say_built(built, live, stats_seen)),
+    ):
 
         def changed(s: InstanceStats) -> None:
             stats_seen[by_host[s.host]] = s
-            live.update(_table(stats_seen))
+            live.update(_table(stats_seen, built[0]))
 
         try:
             stats = mastodon.capture(

@@ -18,10 +18,12 @@ from collectors.archives.problems import LineError, UnknownFormat
 from collectors.archives.twitter_files import Detected, detect, read
 from collectors.records import RawRecord
 from tagtrail.cli import Context, UserError, capture_app, err, import_app, out
+from tagtrail.live_build import building_every
 from tagtrail.timeparse import parse_when
 
 if TYPE_CHECKING:
     from warehouse.archive import Archive
+    from warehouse.build import BuildReport
 
 BATCH = 5_000  # records per write: short transactions, so that readers are never kept waiting
 SHOWN_ERRORS = 10
@@ -127,6 +129,11 @@ def import_twitter_archive(
     _import(ctx, files, "twitter-archive")
 
 
+def _say_failed_build(report: BuildReport | None, error: str | None) -> None:
+    if error:
+        err.print(f"build failed (capture goes on; retrying): {error}", markup=False)
+
+
 @capture_app.command("twitter")
 def capture_twitter(
     ctx: typer.Context,
@@ -153,6 +160,14 @@ def capture_twitter(
     max_pages: Annotated[
         int | None, typer.Option("--max-pages", help="Stop after this many pages per search.")
     ] = None,
+    build_every: Annotated[
+        float,
+        typer.Option(
+            "--build-every",
+            help="With --follow: rebuild the marts this often (seconds) when new tweets came, so the dashboard's "
+            "pages show them; 0 turns it off.",
+        ),
+    ] = 20,
 ) -> None:
     """Capture a chat's tweets from the X API v2 (bearer token in TAGTRAIL_TWITTER_BEARER_TOKEN)."""
     from collectors import twitter
@@ -166,7 +181,13 @@ def capture_twitter(
     def known(ids: Iterable[str]) -> set[str]:
         return {p.removeprefix("x:") for p in archive.held_posts([f"x:{i}" for i in ids])}
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True, disable=not err.is_terminal) as progress:
+    with (
+        Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True,
+            disable=not err.is_terminal,
+        ) as progress,
+        building_every(obj.db, obj.config, build_every if follow else 0, on_build=_say_failed_build),
+    ):
         task = progress.add_task(f"X {query}")
 
         def show(tweets: int, oldest: datetime | None) -> None:

@@ -22,7 +22,7 @@ import duckdb
 
 from tagtrail.config import Config
 from warehouse import html_text
-from warehouse.db import writing
+from warehouse.db import reading, writing
 
 MODELS_DIR = Path(__file__).parent / "models"
 _MATERIALIZED = re.compile(r"^--\s*materialized:\s*(incremental|upsert\s+\w+|table|view)\s*$", re.MULTILINE)
@@ -118,6 +118,14 @@ def drop_models(con: duckdb.DuckDBPyConnection, models: list[Model]) -> None:
         kind = "VIEW" if model.materialized == "view" else "TABLE"
         con.execute(f"DROP {kind} IF EXISTS {model.name}")
     con.execute("DELETE FROM build_state")
+
+
+def latest_raw_id(db: Path | str) -> int:
+    """The newest raw record's id (0 for none): what a build would have to catch up to."""
+    if not Path(db).exists():
+        return 0
+    with reading(db) as con:
+        return int(con.execute("SELECT coalesce(max(raw_id), 0) FROM raw_records").fetchone()[0])
 
 
 def build(

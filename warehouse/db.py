@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,24 +65,41 @@ def connect(path: Path | str, *, read_only: bool = False, wait: float | None = N
 @contextmanager
 def writing(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
     """A write transaction on a connection that is closed (and the lock released) right after."""
-    con = connect(path)
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with _in_process(path):
+        con = connect(path)
         try:
-            yield con
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        con.close()
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            con.close()
 
 
 @contextmanager
 def reading(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection, closed right after."""
-    con = connect(path, read_only=True)
-    try:
-        yield con
-    finally:
-        con.close()
+    with _in_process(path):
+        con = connect(path, read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+_locks: dict[str, threading.RLock] = {}
+_locks_guard = threading.Lock()
+
+
+def _in_process(path: Path | str) -> threading.RLock:
+    """One transaction at a time per archive within this process (a capture's threads, its live rebuilds).
+
+    DuckDB refuses a read-only connection to a file this process has open for writing, and two write
+    transactions of one process would conflict on the same tables; taking turns avoids both.
+    """
+    key = str(Path(path).resolve())
+    with _locks_guard:
+        return _locks.setdefault(key, threading.RLock())
