@@ -47,7 +47,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 from mastodon import Mastodon, StreamListener
@@ -81,6 +81,10 @@ _OPT_OUT_TAG = re.compile(r"#no(?:bot|archive)\b", re.IGNORECASE)  # as the ware
 
 class MastodonCaptureError(RuntimeError):
     """A problem with one instance, phrased for the user on one line; never contains a token."""
+
+
+class _Unreachable(MastodonCaptureError):
+    """The instance kept failing (5xx answers, network errors): with --follow, worth trying again later."""
 
 
 class _Stopped(Exception):
@@ -181,17 +185,6 @@ class InstanceStats:
             self.newest_at = created_at
 
 
-class RejectingSink(Sink, Protocol):
-    def reject(
-        self,
-        source: str,
-        origin: str,
-        rejects: Sequence[tuple[str | None, int | None, str, str | None]],
-        *,
-        at: datetime,
-    ) -> int: ...
-
-
 class _SharedSink:
     """The sink for all worker threads: one write at a time, so that the archive's dedupe sees every earlier
     write; once closed (the run ends) no write starts, so no thread is inside the database when the process
@@ -226,6 +219,7 @@ class _SharedSink:
             return store.checkpoint(SOURCE, origin, key)
 
     def reject(self, origin: str, problems: list[tuple[str, str]], at: datetime) -> None:
+        """Keep malformed statuses aside when the sink can (warehouse.archive.Archive.reject); else drop them."""
         reject = getattr(self._sink, "reject", None)
         if reject is None or not problems:
             return
@@ -311,6 +305,7 @@ class _Run:
     on_change: Callable[[InstanceStats], None]
     contexts_lock: threading.Lock = field(default_factory=threading.Lock)
     contexts_seen: set[tuple[str, str]] = field(default_factory=set)  # (host, local id) already in a context
+    captured: set[tuple[str, str]] = field(default_factory=set)  # (host, local id) stored in this run
 
 
 class _Worker:
@@ -327,7 +322,8 @@ class _Worker:
         self.stats = stats
         self.client, self.session = make_client(instance)
         self.query = f"tag:{tag}"
-        self.posts_since_log = 0
+        self.posts_since_log = 0  # new posts not yet in the capture log (the stream thread adds to it too)
+        self.log_lock = threading.Lock()
 
     # --- calling the API -----------------------------------------------------------------------------------
     def _state(self, text: str) -> None:
@@ -348,7 +344,7 @@ class _Worker:
             except (MastodonServerError, MastodonNetworkError) as e:
                 failures += 1
                 if retries is not None and failures > retries:
-                    raise MastodonCaptureError(f"{what} failed {failures} times ({_detail(e)})") from None
+                    raise _Unreachable(f"{what} failed {failures} times ({_detail(e)})") from None
                 pause = min(self.run.backoff * 2.0 ** (failures - 1), MAX_BACKOFF)
                 self._state(f"{what}: {_detail(e)}, retrying in {pause:.0f} s")
                 if self.run.wait(pause):
@@ -413,13 +409,17 @@ class _Worker:
             RawRecord(SOURCE, "status", self.host, _payload(s), now, query=query, is_context=is_context)
             for s in statuses
         ]
-        if records or checkpoints:
-            self.stats.bump("new", self.run.sink.write(records, checkpoints))
+        new = self.run.sink.write(records, checkpoints) if records or checkpoints else 0
+        self.stats.bump("new", new)
+        with self.run.contexts_lock:
+            self.run.captured.update((self.host, str(s["id"])) for s in statuses)
         if is_context:
             self.stats.bump("context", len(records))
         else:
             self.stats.bump("posts", len(records))
-            self.posts_since_log += len(records)
+            # The capture log counts posts new to the archive, so that re-reading an overlap counts nothing.
+            with self.log_lock:
+                self.posts_since_log += new
             for s in statuses:
                 self.stats.saw(_parse_time(s["created_at"]))
         self.run.on_change(self.stats)
@@ -430,12 +430,15 @@ class _Worker:
             return
         # Oldest first, so that a thread's root comes before its replies: the root's context covers them.
         for status in sorted(statuses, key=lambda s: int(s["id"])):
-            if not (status.get("in_reply_to_id") or (status.get("replies_count") or 0) > 0):
+            parent, replies = status.get("in_reply_to_id"), status.get("replies_count") or 0
+            if not (parent or replies > 0):
                 continue
             key = (self.host, str(status["id"]))
             with self.run.contexts_lock:
                 if key in self.run.contexts_seen:
                     continue
+                if not replies and (self.host, str(parent)) in self.run.captured:
+                    continue  # a new reply in a thread already here (a live chat): nothing above it is missing
                 self.run.contexts_seen.add(key)
             try:
                 self.call(lambda s=status: self.client.status_context(s["id"]), f"context of {status['id']}")
@@ -547,8 +550,9 @@ class _Worker:
             self.store([], query=self.query, checkpoints=[self._cp(newest_id=top[0], newest_at=top[1])])
 
     def log(self, error: str | None = None) -> None:
-        self.run.sink.log(CaptureEvent(SOURCE, self.host, self.tag, posts=self.posts_since_log, error=error))
-        self.posts_since_log = 0
+        with self.log_lock:
+            posts, self.posts_since_log = self.posts_since_log, 0
+        self.run.sink.log(CaptureEvent(SOURCE, self.host, self.tag, posts=posts, error=error))
 
     # --- streaming -------------------------------------------------------------------------------------------
     def follow(self) -> None:
@@ -606,6 +610,7 @@ class _Worker:
             self.stats.error = str(e)
             self.log(str(e))
             return
+        self.stats.error = None
         self.log()
 
     def on_status(self, raw: str | None, *, edit: bool) -> None:
@@ -795,7 +800,15 @@ def _instance(run: _Run, instance: Instance, stats: InstanceStats, follow: bool,
     try:
         check_access(current)
         for current in workers:
-            current.backfill()
+            try:
+                current.backfill()
+            except _Unreachable as e:
+                if not follow:
+                    raise
+                # Following: the gap back-fill after the stream connects tries again, and so on until it works.
+                stats.error = str(e)
+                current.log(str(e))
+                continue
             current.log()
         if not follow:
             stats.state = "done"

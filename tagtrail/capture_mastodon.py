@@ -7,6 +7,7 @@ module picks the instances and tokens, shows a live line per instance and prints
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from collectors.mastodon import InstanceStats
     from collectors.mastodon_instances import Instance
     from tagtrail.config import Config
+    from warehouse.status import ChatCapture
 
 
 def resolve_instances(values: list[str], config: Config, env: dict[str, str]) -> list[Instance]:
@@ -37,6 +39,16 @@ def resolve_instances(values: list[str], config: Config, env: dict[str, str]) ->
         token = env.get(token_env_name(host)) or config.mastodon_tokens.get(host)
         found.setdefault(host, Instance(host, base_url, token.strip() if token else None))
     return list(found.values())
+
+
+def _stop_on_sigterm() -> None:
+    """A service manager stops a following capture with SIGTERM: end as Ctrl-C does, with the summary."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _lag(at: datetime | None) -> str:
@@ -68,8 +80,39 @@ def _table(stats: list[InstanceStats]) -> Table:
     return table
 
 
+def chat_capture_table(rows: list[ChatCapture]) -> Table:
+    """`tagtrail status`: per chat and instance, how far capture got and what the instance adds (coverage)."""
+    table = Table(title="Mastodon capture by chat", title_justify="left")
+    for col in (
+        "chat",
+        "instance",
+        "checkpoint",
+        "last success",
+        "last error",
+        "posts",
+        "chat posts",
+        "only here",
+    ):
+        table.add_column(col, justify="right" if col in {"posts", "chat posts", "only here"} else "left")
+    for r in rows:
+        checkpoint = (
+            f"{r.newest_at:%Y-%m-%d %H:%M} UTC ({r.newest_id})" if r.newest_at else (r.newest_id or "")
+        )
+        table.add_row(
+            r.chat,
+            r.origin,
+            checkpoint,
+            f"{r.last_success:%Y-%m-%d %H:%M} UTC" if r.last_success else "",
+            r.last_error or "",
+            f"{r.posts:,}",
+            "" if r.chat_posts is None else f"{r.chat_posts:,}",
+            "" if r.only_here is None else f"{r.only_here:,}",
+        )
+    return table
+
+
 def summary_line(s: InstanceStats) -> str:
-    parts = [f"{s.posts:,} posts ({s.new:,} new records)"]
+    parts = [f"{s.posts:,} posts read ({s.new:,} new records)"]
     for count, what in (
         (s.context, "context posts"),
         (s.edits, "edits"),
@@ -128,6 +171,7 @@ def capture_mastodon(
     instances = resolve_instances(values, config, dict(os.environ))
     archive = Archive(obj.db)
     stop = threading.Event()
+    _stop_on_sigterm()
     stats_seen: list[InstanceStats] = [mastodon.InstanceStats(i.host) for i in instances]
     by_host = {s.host: i for i, s in enumerate(stats_seen)}
 

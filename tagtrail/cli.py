@@ -75,7 +75,7 @@ def import_mastodon(
     instance: Annotated[str, typer.Option("--instance", help="The instance that served these statuses, e.g. mastodon.social")],
 ) -> None:
     """Import Mastodon statuses exactly as an instance's API returned them."""
-    from collectors.archives.mastodon import detect_format, read_lines
+    from collectors.archives.mastodon import detect_format, read_blocks
     from warehouse.archive import Archive, StoreResult
 
     obj: Context = ctx.obj
@@ -93,13 +93,11 @@ def import_mastodon(
             if fmt == "array":
                 total.add(archive.store_mastodon_array(path, instance=host, file=str(path), fetched_at=fetched_at))
             else:
-                for batch in read_lines(path):
-                    total.add(
-                        archive.store_mastodon_lines(
-                            batch.lines, batch.numbers, instance=host, file=str(path), fetched_at=fetched_at
-                        )
-                    )
-                    progress.update(task, completed=batch.bytes_read)
+                for block, result in archive.store_mastodon_blocks(
+                    read_blocks(path), instance=host, file=str(path), fetched_at=fetched_at
+                ):
+                    total.add(result)
+                    progress.update(task, completed=block.bytes_read)
             progress.update(task, completed=path.stat().st_size)
         for line, reason in total.rejected[:10]:
             err.print(f"{path}:{line}: {reason}" if line is not None else f"{path}: {reason}", markup=False)
@@ -192,7 +190,11 @@ def status(ctx: typer.Context) -> None:
     from warehouse.status import archive_status
 
     obj: Context = ctx.obj
-    st = archive_status(obj.db)
+    try:
+        chats = {c.name: c.hashtags for c in obj.config.chats}
+    except ConfigError:
+        chats = {}  # the archive can be looked at without a valid config
+    st = archive_status(obj.db, chats)
     table = Table(title=f"{obj.db}", title_justify="left")
     for col in ("source", "origin", "records", "rejected", "posts", "only here", "last fetched"):
         table.add_column(col, justify="right" if col in {"records", "rejected", "posts", "only here"} else "left")
@@ -209,6 +211,10 @@ def status(ctx: typer.Context) -> None:
             cap.add_row(c.source, c.origin, c.key, c.checkpoint or "", _when(c.last_success), c.last_error or "",
                         f"{c.posts:,}")
         out.print(cap)
+    if st.chat_captures:
+        from tagtrail.capture_mastodon import chat_capture_table
+
+        out.print(chat_capture_table(st.chat_captures))
     if st.chats:
         chats = Table(title="chats (as last built)", title_justify="left")
         for col in ("chat", "sessions", "posts", "participants", "first session", "last session"):

@@ -11,7 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from tagtrail.cli import Context, app, err, out
+from tagtrail.cli import Context, UserError, app, err, out
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 
@@ -65,7 +65,10 @@ def build_demo(directory: Path, *, posts: int, seed: int, weeks: int) -> Path:
     db = directory / "tagtrail.duckdb"
     for stale in (db, directory / "tagtrail.duckdb.wal"):
         stale.unlink(missing_ok=True)
-    truth = generate(directory, posts=posts, seed=seed, weeks=weeks)
+    try:
+        truth = generate(directory, posts=posts, seed=seed, weeks=weeks)
+    except ValueError as e:
+        raise UserError(f"demo: {e}") from None
     config = directory / "tagtrail.toml"
     command = typer.main.get_command(app)
     for instance in sorted(truth.lines):

@@ -38,3 +38,11 @@ def unbuilt_archive(directory: Path) -> Path:
     db = directory / "unbuilt.duckdb"
     import_file(db, write_instance_file(directory, "a.social"), "a.social")
     return db
+
+
+def archive_without_chats(directory: Path) -> Path:
+    """Imported and built, but with a configuration that names no chat: posts, no sessions."""
+    db = directory / "no-chats.duckdb"
+    import_file(db, write_instance_file(directory, "a.social"), "a.social")
+    build_with(db, config_file(directory, text=""))
+    return db

@@ -10,6 +10,7 @@ pictures from the full demo archive.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -36,7 +37,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 PAGES = {"overview": "Overview", "sessions": "Sessions", "participants": "Participants",
          "network": "Conversation network", "live": "Live", "capture": "Capture & export"}
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 30_000  # generous: a busy 2-core CI machine, and a build that holds the archive for a few seconds
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def tagtrail(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -272,11 +274,13 @@ def test_pages_keep_working_while_another_process_imports_and_builds(
     writes: list[subprocess.CompletedProcess[str]] = []
 
     def keep_writing() -> None:
-        # the same files again (nothing new, but every batch takes the write lock) and a rebuild, over and over
-        while not stop.is_set():
-            for path, instance in site.demo_files:
-                writes.append(tagtrail("--db", str(site.db), "import", "mastodon", str(path), "--instance", instance,
-                                       cwd=site.home))
+        # the demo's files again, one at a time (nothing new, but every batch takes the write lock), each followed by
+        # a rebuild, until the walk is done
+        for path, instance in itertools.cycle(site.demo_files):
+            if stop.is_set():
+                return
+            writes.append(tagtrail("--db", str(site.db), "import", "mastodon", str(path), "--instance", instance,
+                                   cwd=site.home))
             writes.append(tagtrail("--db", str(site.db), "--config", str(site.home / "tagtrail.toml"), "build",
                                    cwd=site.home))
 
@@ -316,3 +320,11 @@ def test_serving_beyond_this_machine_warns_that_the_archive_becomes_readable(tmp
         stop(server)
     assert "anyone who can reach this address can read the archive" in line
 
+
+
+def test_a_demo_too_small_to_make_is_a_one_line_error(tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "tagtrail.cli", "demo", "--dir", str(tmp_path), "--posts", "5",
+                        "--no-serve"], cwd=tmp_path, capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 1
+    assert r.stderr.strip() == "tagtrail: demo: posts: at least 100"

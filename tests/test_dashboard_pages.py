@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from dashboard_archive import HOSTILE_AUTHOR, scenario_archive, unbuilt_archive
+from dashboard_archive import HOSTILE_AUTHOR, archive_without_chats, scenario_archive, unbuilt_archive
 from factories import rows
 from streamlit.testing.v1 import AppTest
 
@@ -28,8 +28,10 @@ def open_page(db: Path, page: str, monkeypatch: pytest.MonkeyPatch, **params: st
     at = AppTest.from_file(str(APP), default_timeout=60)
     for name, value in params.items():
         at.query_params[name] = value
-    at.run()
-    at.switch_page(f"pages/{page}.py").run()
+    if page == "overview":
+        at.run()  # app.py itself: the navigation opens on the overview
+    else:
+        at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -148,14 +150,23 @@ def test_capture_page_shows_the_sources_and_a_download_for_every_report(
     assert at.checkbox[0].proto.disabled  # pseudonymizing needs a key, and none is set
 
 
+@pytest.fixture(scope="module")
+def not_ready(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("not-ready")
+    return {"missing": tmp / "nothing.duckdb", "unbuilt": unbuilt_archive(tmp),
+            "no chats": archive_without_chats(tmp)}
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_an_archive_that_is_missing_or_unbuilt_gets_a_helpful_message(
-    page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_archive_that_is_missing_unbuilt_or_without_chats_gets_a_helpful_message(
+    page: str, not_ready: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    missing = open_page(tmp_path / "nothing.duckdb", page, monkeypatch)
+    missing = open_page(not_ready["missing"], page, monkeypatch)
     assert "tagtrail import" in missing.info[0].body
-    unbuilt = open_page(unbuilt_archive(tmp_path), page, monkeypatch)
+    unbuilt = open_page(not_ready["unbuilt"], page, monkeypatch)
     assert "tagtrail build" in unbuilt.info[-1].body
+    no_chats = open_page(not_ready["no chats"], page, monkeypatch)
+    assert "no chat sessions yet" in no_chats.info[-1].body
 
 
 def test_the_dashboards_marts_hold_the_known_answers(archive: Path) -> None:
@@ -179,3 +190,56 @@ def test_every_query_the_pages_run_is_registered_and_answers(archive: Path) -> N
             result = query(archive, Filters(chat="CTQCollab"))
             frames = result if isinstance(result, tuple) else (result,)
             assert all(frame.height > 0 for frame in frames), (page, name)
+
+
+def test_the_network_places_only_the_busiest_people_in_reply_pairs_the_same_way_every_time(
+    archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse import queries
+
+    people, pairs = queries.network_map(archive, queries.Filters())
+    placed = dict(zip(people["author_id"], zip(people["x"], people["y"], strict=True), strict=True))
+    # dan and eve never replied nor were replied to; host, ann and bob are in the two pairs
+    assert {a for a, xy in placed.items() if xy[0] is not None} == {"host@a.social", "ann@a.social", "bob@b.social"}
+    assert all(-1 <= v <= 1 for xy in placed.values() if xy[0] is not None for v in xy)
+    assert queries.network_map(archive, queries.Filters())[0].equals(people)
+    # capped at the two busiest (host with 4 posts, bob with 3), who never replied to each other: nothing is drawn,
+    # while the counts beside the drawing still hold every pair
+    monkeypatch.setattr(queries, "DRAWN_PEOPLE", 2)
+    people, pairs = queries.network_map(archive, queries.Filters())
+    assert people["x"].is_not_null().sum() == 0 and pairs["x"].is_not_null().sum() == 0 and pairs.height == 2
+    monkeypatch.setattr(queries, "DRAWN_PEOPLE", 3)
+    people, pairs = queries.network_map(archive, queries.Filters())
+    assert people["x"].is_not_null().sum() == 3 and pairs["x"].is_not_null().sum() == 2
+
+
+@pytest.fixture(scope="module")
+def mixed_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The chat on Mastodon (a.social) and on X at once."""
+    from chat_scenario import write_instance_file
+    from factories import build_with, config_file
+    from test_import_mastodon import import_file
+    from test_twitter_pipeline import import_x
+    from x_chat_scenario import X_CONFIG, write_twarc_flat
+
+    tmp = tmp_path_factory.mktemp("mixed")
+    db = tmp / "mixed.duckdb"
+    import_file(db, write_instance_file(tmp, "a.social"), "a.social")
+    import_x(db, write_twarc_flat(tmp / "x.jsonl"))
+    build_with(db, config_file(tmp, X_CONFIG))
+    return db
+
+
+def test_the_platform_filter_shows_one_platforms_share_of_a_mixed_chat(
+    mixed_archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    both = open_page(mixed_archive, "overview", monkeypatch)
+    assert both.sidebar.selectbox[1].options == ["All", "mastodon", "x"]
+    shown = {platform: metrics(open_page(mixed_archive, "overview", monkeypatch, platform=platform))
+             for platform in ("mastodon", "x")}
+    for platform, figures in shown.items():
+        posts, people = rows(mixed_archive, "SELECT sum(posts), count(DISTINCT author_id) FROM participation_platforms "
+                                            "WHERE platform = ?", [platform])[0]
+        assert (figures["Posts"], figures["Participants"]) == (str(posts), str(people))
+    assert int(shown["mastodon"]["Posts"]) + int(shown["x"]["Posts"]) == int(metrics(both)["Posts"])
+    assert int(shown["x"]["Posts"]) > 0

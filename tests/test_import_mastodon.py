@@ -8,7 +8,7 @@ from pathlib import Path
 
 from factories import rows, status, write_jsonl
 
-from collectors.archives.mastodon import detect_format, read_lines
+from collectors.archives.mastodon import detect_format, read_blocks
 from warehouse.archive import Archive, StoreResult
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -20,9 +20,9 @@ def import_file(db: Path, path: Path, instance: str) -> StoreResult:
     if detect_format(path) == "array":
         total.add(archive.store_mastodon_array(path, instance=instance, file=str(path), fetched_at=NOW))
         return total
-    for batch in read_lines(path, batch_bytes=256):  # tiny blocks: lines straddle block edges
-        total.add(archive.store_mastodon_lines(batch.lines, batch.numbers, instance=instance, file=str(path),
-                                               fetched_at=NOW))
+    blocks = read_blocks(path, batch_bytes=256)  # tiny blocks: lines straddle block edges
+    for _, result in archive.store_mastodon_blocks(blocks, instance=instance, file=str(path), fetched_at=NOW):
+        total.add(result)
     return total
 
 
@@ -124,3 +124,13 @@ def test_streaming_events_become_statuses_and_deletes(tmp_path: Path) -> None:
     assert got[0] == ("status", json.dumps(sample(1)))
     assert got[1][0] == "status" and json.loads(got[1][1])["edited_at"] == "2026-03-06T02:00:00.000Z"
     assert got[2] == ("delete", '"101"')
+
+
+def test_a_status_repeated_within_one_file_is_stored_once_from_its_first_line(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", [sample(1), sample(2), sample(1)])
+    db = tmp_path / "t.duckdb"
+    archive = Archive(db)
+    [(_, result)] = archive.store_mastodon_blocks(read_blocks(path), instance="a.social", file=str(path),
+                                                  fetched_at=NOW)  # one block: the repeat is inside one batch
+    assert (result.new, result.duplicates) == (2, 1)
+    assert rows(db, "SELECT line FROM raw_records ORDER BY raw_id") == [(1,), (2,)]

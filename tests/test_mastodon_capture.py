@@ -222,6 +222,24 @@ def test_rate_limits_are_waited_out_and_server_errors_retried(server) -> None:
     assert any("HTTP 500" in s and "retrying" in s for s in states)
 
 
+def test_a_used_up_rate_limit_window_is_waited_out_before_the_next_page(server) -> None:
+    chat(server, 45)
+    page, headers = server._timeline(TAG, {"limit": "40"})
+    reset = str(int(time.time()) + 1)
+    exhausted = {
+        **headers,
+        "X-RateLimit-Limit": "300",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": reset,
+    }
+    server.replay("/api/v1/timelines/tag", Reply(200, json.dumps(page).encode(), exhausted))
+    archive = MemoryArchive()
+    [stats] = run([server], archive)
+    # No request was refused: the wait came from the headers of an answered page.
+    assert stats.rate_limit_waits == 1 and len(stored_uris(archive.records)) == 45
+    assert not server.faults
+
+
 def test_an_instance_that_refuses_is_reported_and_the_others_go_on(server, other) -> None:
     chat(other, 3)
     server.fail("/api/v1/timelines/tag", Reply.json({"error": "The access token is invalid"}, 401))
@@ -332,18 +350,28 @@ def test_a_checkpoint_from_another_store_is_read_not_guessed(server) -> None:
 
 
 def test_the_capture_command_backfills_the_chats_instances_with_their_tokens(server, tmp_path) -> None:
-    from test_cli import one_line_error, tagtrail
+    from test_cli import tagtrail
 
     chat(server, 3)
     config_file(tmp_path, CONFIG + f'instances = ["{server.base_url}", "{server.base_url}/"]\n')
     env = {token_env_name(server.host): "tok-secret-9"}
     r = tagtrail(tmp_path, "capture", "mastodon", "--chat", "ctqcollab", env=env)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == [f"{server.host}: 3 posts (3 new records)"]
+    assert r.stdout.splitlines() == [f"{server.host}: 3 posts read (3 new records)"]
     assert "tok-secret-9" not in r.stdout + r.stderr
     assert rows(tmp_path / "tagtrail.duckdb", "SELECT count(*), min(origin) FROM raw_records") == [
         (3, server.host)
     ]
+    # The rest in-process (the same Typer app; a subprocess costs seconds here).
+    from typer.testing import CliRunner
+
+    from tagtrail.cli import UserError, app
+
+    base = ["--db", str(tmp_path / "tagtrail.duckdb"), "--config", str(tmp_path / "tagtrail.toml")]
+    r = CliRunner().invoke(app, [*base, "status"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    table = r.output[r.output.index("Mastodon capture by chat") :]
+    assert "CTQCollab" in table and server.host in table and max(server.statuses, key=int) in table
 
     with pytest.raises(ConfigError) as bad:
         load_config(config_file(tmp_path, CONFIG + 'instances = ["mastodon.social/@ann"]\n'))
@@ -351,8 +379,9 @@ def test_the_capture_command_backfills_the_chats_instances_with_their_tokens(ser
         "tagtrail.toml: chats[0].instances: 'mastodon.social/@ann' is not an instance host such as mastodon.social"
     )
     config_file(tmp_path, CONFIG)
-    line = one_line_error(tagtrail(tmp_path, "capture", "mastodon", "--chat", "CTQCollab"))
-    assert line.startswith("tagtrail: no instances for chat 'CTQCollab': pass --instance")
+    r = CliRunner().invoke(app, [*base, "capture", "mastodon", "--chat", "CTQCollab"])
+    assert isinstance(r.exception, UserError)
+    assert str(r.exception).startswith("no instances for chat 'CTQCollab': pass --instance")
 
 
 # --- following ---------------------------------------------------------------------------------------------------
@@ -402,6 +431,8 @@ def test_follow_streams_updates_edits_and_deletes_and_backfills_the_gap_after_a_
     live = server.post("Q1: live", tags=["CTQCollab"])
     eventually(lambda: live["uri"] in uris(db))
     server.edit(live["id"], "Q1: live, edited")
+    answer = server.post("A1: streamed reply", tags=["CTQCollab"], reply_to=live)
+    eventually(lambda: answer["uri"] in uris(db))
     gone = server.post("a mistake", tags=["CTQCollab"])
     eventually(lambda: gone["uri"] in uris(db))
     server.delete(gone["id"])
@@ -421,10 +452,13 @@ def test_follow_streams_updates_edits_and_deletes_and_backfills_the_gap_after_a_
     assert stats.reconnects >= 1 and stats.edits == 1 and stats.deletes == 1 and stats.error is None
     assert set(uris(db)) == {p["uri"] for p in before} | {
         live["uri"],
+        answer["uri"],
         gone["uri"],
         during["uri"],
         after["uri"],
     }
+    # A live reply to a post already captured needs no context request: its thread is here.
+    assert not [s for s in server.requests if s.path == f"/api/v1/statuses/{answer['id']}/context"]
     [(payload,)] = rows(db, "SELECT payload FROM raw_records WHERE kind = 'delete'")
     assert payload == json.dumps(gone["id"])
     # A deleted status disappears from reports; an edit keeps the latest text.
@@ -464,6 +498,19 @@ def uris(db: Path) -> list[str]:
     return [r[0] for r in found]
 
 
+def test_following_an_instance_that_is_down_at_the_start_keeps_trying_until_it_is_back(server) -> None:
+    posts = chat(server, 3)
+    down = Reply.json({"error": "Service Unavailable"}, 503)
+    server.fail("/api/v1/timelines/tag", *[down] * 7)  # more than one request's retries
+    archive = MemoryArchive()
+    following = Following([server], archive)
+    eventually(lambda: set(stored_uris(archive.records)) == {p["uri"] for p in posts})
+    [stats] = following.finish()
+    assert stats.error is None and stats.state == "stopped"
+    errors = [e.error for e in archive.events if e.error]
+    assert len(errors) == 1 and "failed 6 times (HTTP 503" in errors[0]
+
+
 def test_follow_rescans_for_posts_the_stream_never_pushes(server) -> None:
     archive = MemoryArchive()
     following = Following([server], archive, rescan=0.3)
@@ -472,6 +519,12 @@ def test_follow_rescans_for_posts_the_stream_never_pushes(server) -> None:
     # A status the instance fetched late is not pushed to streams; the periodic re-scan finds it.
     late = server.post("fetched late", tags=["CTQCollab"], created_at=minutes_ago(20), push=False)
     eventually(lambda: late["uri"] in stored_uris(archive.records))
+    # A malformed event is a drop like any other: reconnect, back-fill the gap, go on.
+    server.push(TAG, "update", "{not json")
+    eventually(lambda: following.stats_now().reconnects == 1)
+    eventually(lambda: following.stats_now().state == f"#{TAG}: streaming")
+    after = server.post("after the bad event", tags=["CTQCollab"])
+    eventually(lambda: after["uri"] in stored_uris(archive.records))
     following.finish()
     assert len([s for s in server.requests if "/timelines/" in s.path]) > scans
 
@@ -509,3 +562,34 @@ def test_an_independent_mastodon_implementation_serves_backfill_context_stream_a
     assert [json.loads(r.payload)["uri"] for r in archive.records if r.is_context] == [answer["uri"]]
     assert [r.payload for r in archive.records if r.kind == "delete"] == [json.dumps(str(live["id"]))]
     assert seen[-1].error is None
+
+
+def test_status_shows_per_chat_and_instance_checkpoint_errors_posts_and_coverage(
+    server, other, tmp_path
+) -> None:
+    from warehouse.status import archive_status
+
+    shared = server.post("Q1: on both #CTQCollab", tags=["CTQCollab"], created_at=minutes_ago(9))
+    other.post(
+        "Q1: on both",
+        tags=["CTQCollab"],
+        created_at=minutes_ago(9),
+        uri=shared["uri"],
+        account=other.account("ann", remote=server.host),
+    )
+    chat(server, 2, start=8)
+    newest_b = other.post("only on b", tags=["CTQCollab"], created_at=minutes_ago(1))
+    db = tmp_path / "t.duckdb"
+    run([server, other], Archive(db))
+    server.fail("/api/v1/timelines/tag", Reply.json({"error": "This instance is gone"}, 410))
+    run([server], Archive(db))
+    build_with(db, config_file(tmp_path, CONFIG))
+
+    st = archive_status(db, {"CTQCollab": ["ctqcollab"]})
+    by_origin = {c.origin: c for c in st.chat_captures}
+    a, b = by_origin[server.host], by_origin[other.host]
+    assert (a.chat, a.posts, a.chat_posts, a.only_here) == ("CTQCollab", 3, 3, 2)
+    assert (b.chat, b.posts, b.chat_posts, b.only_here) == ("CTQCollab", 2, 2, 1)
+    assert a.last_error is not None and "HTTP 410" in a.last_error and b.last_error is None
+    assert b.newest_id == newest_b["id"] and b.last_success is not None
+    assert not any(c.key.endswith("/floor") for c in st.captures)

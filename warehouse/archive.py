@@ -8,16 +8,18 @@ the records advance, so a crash at any moment loses nothing and duplicates nothi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import duckdb
 import pyarrow as pa
 
 from collectors.records import CaptureEvent, Checkpoint, RawRecord
-from warehouse.db import reading, writing
+from warehouse.db import connect, reading, writing
 
 _RAW_SCHEMA = pa.schema(
     [
@@ -33,44 +35,85 @@ _RAW_SCHEMA = pa.schema(
     ]
 )
 
-# Insert what is new: not held already for this source and origin, and not repeated within the batch.
+# How long one import holds the archive file before handing it to any other process waiting for it.
+HOLD_SECONDS = 5.0
+
+# Insert what is new: not held already for this source and origin, and not repeated within the batch. The batch is
+# first materialized with its MD5 in a temp table (whose rowid keeps the input order); repeats within it, rare, are
+# dropped only when a narrow count finds some, so the common case never carries payloads through a hash table.
+_HAS_REPEATS = "SELECT count(*) <> count(DISTINCT {key}) FROM {table} WHERE {good}"
+_DROP_REPEATS = """
+DELETE FROM {table}
+WHERE {good} AND rowid NOT IN (
+    SELECT arg_min(rowid, (line IS NULL, line, rowid)) FROM {table} WHERE {good} GROUP BY {key})
+"""
 _INSERT_NEW = """
 INSERT INTO raw_records (source, kind, origin, query, is_context, fetched_at, file, line, payload, payload_md5)
 SELECT source, kind, origin, query, is_context, fetched_at, file, line, payload, h
-FROM (SELECT *, md5_number(payload) AS h FROM {batch}) b
+FROM ({rows}) b
 WHERE NOT EXISTS (
     SELECT 1 FROM raw_records r WHERE r.payload_md5 = b.h AND r.origin = b.origin AND r.source = b.source
 )
-QUALIFY row_number() OVER (PARTITION BY source, origin, h ORDER BY line NULLS LAST) = 1
-ORDER BY line NULLS LAST
+ORDER BY line NULLS LAST, seq
 """
 
+# Split a block of a JSON Lines file ($text) into numbered lines, skipping blank ones. Line numbers count
+# from the block's first line, so a bad line is reported where the user's editor shows it.
+_SPLIT_LINES = """
+SELECT line, CASE WHEN $has_cr THEN rtrim(text, chr(13)) ELSE text END AS text
+FROM (
+    SELECT unnest(parts) AS text, unnest(range($first_line, $first_line + len(parts))) AS line
+    FROM (SELECT string_split($text, chr(10)) AS parts)
+)
+WHERE NOT regexp_full_match(text, '[ \\t\\r\\x0b\\x0c]*')
+"""
+
+# What a status line must hold, read in one parse of the line (each JSON function call parses its input again).
+_STATUS_FIELDS = (
+    '{"event": "VARCHAR", "payload": "JSON", "uri": "VARCHAR", "id": "VARCHAR", "created_at": "VARCHAR", '
+    '"account": "JSON"}'
+)
+
 # Sort one numbered line of a Mastodon file into a status, a delete, an API page or an error. Streaming events
-# carry their payload either as an object or, as Mastodon sends it, as a string holding the JSON.
+# carry their payload either as an object or, as Mastodon sends it, as a string holding the JSON. The common case,
+# a line holding one status, is parsed twice (validated, then its fields read); the rare shapes take slower paths.
 _CLASSIFY_MASTODON_LINES = """
 WITH parsed AS (
-    SELECT line, text, json_valid(text) AS ok FROM {lines}
+    SELECT line, text, json_valid(text) AS ok, left(ltrim(text, chr(9) || chr(10) || chr(13) || ' '), 1) AS head
+    FROM {lines}
 ), typed AS (
-    SELECT line, text, ok, CASE WHEN ok THEN json_type(text) END AS jtype FROM parsed
+    SELECT line, text, ok,
+        CASE WHEN NOT ok THEN NULL WHEN head = '{{' THEN 'OBJECT' WHEN head = '[' THEN 'ARRAY' ELSE json_type(text) END
+            AS jtype
+    FROM parsed
 ), items AS (
     SELECT line, text AS item, jtype, ok FROM typed WHERE jtype IS DISTINCT FROM 'ARRAY'
     UNION ALL
     SELECT line, unnest(json_extract(text, '$[*]'))::VARCHAR AS item, 'ELEMENT' AS jtype, ok
     FROM typed WHERE jtype = 'ARRAY'
-), events AS (
+), fields AS (
     SELECT line, item, jtype, ok,
-        CASE WHEN ok THEN item->>'$.event' END AS event,
-        CASE WHEN ok THEN json_type(item, '$.payload') END AS ptype
+        CASE WHEN jtype = 'OBJECT' OR (jtype = 'ELEMENT' AND json_type(item) = 'OBJECT')
+            THEN json_transform(item, '{fields}') END AS f
     FROM items
 ), unwrapped AS (
-    SELECT line, jtype, ok, event,
+    SELECT line, jtype, ok, f.event AS event,
         CASE
-            WHEN event IS NULL THEN item
-            WHEN event = 'delete' THEN to_json(item->>'$.payload')::VARCHAR
-            WHEN ptype = 'VARCHAR' THEN item->>'$.payload'
-            ELSE (item->'$.payload')::VARCHAR
-        END AS payload
-    FROM events
+            WHEN f.event IS NULL THEN item
+            WHEN f.event = 'delete' THEN to_json(f.payload->>'$')::VARCHAR
+            WHEN json_type(f.payload) = 'VARCHAR' THEN f.payload->>'$'
+            ELSE f.payload::VARCHAR
+        END AS payload,
+        f
+    FROM fields
+), statuses AS (
+    SELECT line, jtype, ok, event, payload,
+        CASE
+            WHEN event IS NULL THEN f
+            WHEN event IN ('update', 'status.update') AND json_valid(payload) AND json_type(payload) = 'OBJECT'
+                THEN json_transform(payload, '{fields}')
+        END AS s
+    FROM unwrapped
 )
 SELECT line,
     CASE WHEN event = 'delete' THEN 'delete' ELSE 'status' END AS kind,
@@ -84,15 +127,29 @@ SELECT line,
             THEN 'unsupported streaming event ' || to_json(event)
         WHEN event = 'delete' AND coalesce(payload, 'null') = 'null' THEN 'delete event without a status id'
         WHEN event = 'delete' THEN NULL
-        WHEN NOT json_valid(payload) OR json_type(payload) <> 'OBJECT' THEN 'status is not a JSON object'
-        WHEN payload->>'$.uri' IS NULL THEN 'not a Mastodon status: no "uri"'
-        WHEN payload->>'$.id' IS NULL THEN 'not a Mastodon status: no "id"'
-        WHEN payload->>'$.created_at' IS NULL THEN 'not a Mastodon status: no "created_at"'
-        WHEN json_type(payload, '$.account') IS DISTINCT FROM 'OBJECT' THEN 'not a Mastodon status: no "account"'
-        WHEN try_cast(payload->>'$.created_at' AS TIMESTAMPTZ) IS NULL THEN 'bad "created_at" timestamp'
+        WHEN s IS NULL THEN 'status is not a JSON object'
+        WHEN s.uri IS NULL THEN 'not a Mastodon status: no "uri"'
+        WHEN s.id IS NULL THEN 'not a Mastodon status: no "id"'
+        WHEN s.created_at IS NULL THEN 'not a Mastodon status: no "created_at"'
+        WHEN left(s.account, 1) IS DISTINCT FROM '{{' THEN 'not a Mastodon status: no "account"'
+        WHEN try_cast(s.created_at AS TIMESTAMPTZ) IS NULL THEN 'bad "created_at" timestamp'
     END AS error
-FROM unwrapped
-"""
+FROM statuses
+""".replace("{fields}", _STATUS_FIELDS.replace("{", "{{").replace("}", "}}"))
+
+
+class LineBlock(Protocol):
+    """Whole lines of a file: `text` starts at line `first_line`; `has_cr` if any line ends in a carriage return."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def first_line(self) -> int: ...
+    @property
+    def has_cr(self) -> bool: ...
+
+
+_Block = TypeVar("_Block", bound=LineBlock)
 
 
 @dataclass
@@ -159,17 +216,41 @@ class Archive:
         return Checkpoint(source, origin, key, newest_id=row[0], oldest_id=row[1], newest_at=row[2])
 
     # --- files of Mastodon statuses -----------------------------------------------------------------------
-    def store_mastodon_lines(
-        self, lines: list[str], numbers: list[int], *, instance: str, file: str, fetched_at: datetime
-    ) -> StoreResult:
-        """Validate and store numbered lines of a Mastodon file; bad lines are kept aside with the reason."""
-        batch = pa.table({"line": pa.array(numbers, pa.int64()), "text": pa.array(lines, pa.string())})
-        with writing(self.path) as con:
-            con.register("_lines", batch)
-            try:
-                return _store_classified(con, "_lines", instance=instance, file=file, fetched_at=fetched_at)
-            finally:
-                con.unregister("_lines")
+    def store_mastodon_blocks(
+        self, blocks: Iterable[_Block], *, instance: str, file: str, fetched_at: datetime
+    ) -> Iterator[tuple[_Block, StoreResult]]:
+        """Validate and store blocks of whole lines of a Mastodon JSON Lines file (see LineBlock); yields each block
+        with what it did once it is committed. Bad lines are kept aside with the reason.
+
+        One connection serves many blocks, one transaction each (opening and closing the file per block costs a
+        checkpoint each time); it is handed back every HOLD_SECONDS so that other processes waiting for the file
+        get their turn."""
+        con: duckdb.DuckDBPyConnection | None = None
+        held_since = 0.0
+        try:
+            for block in blocks:
+                if con is None:
+                    con, held_since = connect(self.path), time.monotonic()
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    # materialized first: unnesting the split inside the classifying query costs ten times more
+                    con.execute(
+                        f"CREATE OR REPLACE TEMP TABLE _lines AS {_SPLIT_LINES}",
+                        {"text": block.text, "first_line": block.first_line, "has_cr": block.has_cr},
+                    )
+                    result = _store_classified(con, "_lines", instance=instance, file=file, fetched_at=fetched_at)
+                    con.execute("DROP TABLE _lines")
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                if time.monotonic() - held_since > HOLD_SECONDS:
+                    con.close()
+                    con = None
+                yield block, result
+        finally:
+            if con is not None:
+                con.close()
 
     def store_mastodon_array(self, path: Path, *, instance: str, file: str, fetched_at: datetime) -> StoreResult:
         """Store a file that is one JSON array of statuses; 'line' is then the element's position (from 1)."""
@@ -246,41 +327,53 @@ class Archive:
 def _store_classified(
     con: duckdb.DuckDBPyConnection, lines: str, *, instance: str, file: str, fetched_at: datetime
 ) -> StoreResult:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _classified AS {_CLASSIFY_MASTODON_LINES.format(lines=lines)}")
+    """Classify the numbered lines of a table (line, text), keep the bad ones aside, store the rest."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _classified AS
+            SELECT *, CASE WHEN error IS NULL THEN md5_number(payload) END AS h
+            FROM ({_CLASSIFY_MASTODON_LINES.format(lines=lines)})"""
+    )
     rejected = con.execute("SELECT line, error FROM _classified WHERE error IS NOT NULL ORDER BY line").fetchall()
-    con.execute(
-        """INSERT INTO rejected_records
-           SELECT 'mastodon', ?, ?, line, error, payload, ? FROM _classified c
-           WHERE error IS NOT NULL AND NOT EXISTS (
-               SELECT 1 FROM rejected_records r
-               WHERE r.origin = ? AND r.file IS NOT DISTINCT FROM ? AND r.line = c.line AND r.text = c.payload)""",
-        [instance, file, fetched_at, instance, file],
+    if rejected:
+        con.execute(
+            """INSERT INTO rejected_records
+               SELECT 'mastodon', ?, ?, line, error, payload, ? FROM _classified c
+               WHERE error IS NOT NULL AND NOT EXISTS (
+                   SELECT 1 FROM rejected_records r
+                   WHERE r.origin = ? AND r.file IS NOT DISTINCT FROM ? AND r.line = c.line AND r.text = c.payload)""",
+            [instance, file, fetched_at, instance, file],
+        )
+    stored = con.execute("SELECT count(*) FROM _classified WHERE error IS NULL").fetchone()[0]
+    good = """SELECT 'mastodon' AS source, kind, $origin::VARCHAR AS origin, NULL::VARCHAR AS query,
+                     FALSE AS is_context, $fetched_at::TIMESTAMPTZ AS fetched_at, $file::VARCHAR AS file, line,
+                     payload, h, rowid AS seq
+              FROM _classified WHERE error IS NULL"""
+    new = _insert_hashed(
+        con, "_classified", "error IS NULL", "h", good, {"origin": instance, "fetched_at": fetched_at, "file": file}
     )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _good AS
-           SELECT 'mastodon' AS source, kind, ?::VARCHAR AS origin, NULL::VARCHAR AS query,
-                  FALSE AS is_context, ?::TIMESTAMPTZ AS fetched_at, ?::VARCHAR AS file, line, payload
-           FROM _classified WHERE error IS NULL""",
-        [instance, fetched_at, file],
-    )
-    good = con.execute("SELECT count(*) FROM _good").fetchone()[0]
-    new = _insert_raw(con, "_good")
-    con.execute("DROP TABLE _good")
     con.execute("DROP TABLE _classified")
-    return StoreResult(new=new, duplicates=good - new, rejected=[(int(n), str(e)) for n, e in rejected])
+    return StoreResult(new=new, duplicates=stored - new, rejected=[(int(n), str(e)) for n, e in rejected])
 
 
-def _insert_raw(con: duckdb.DuckDBPyConnection, batch: pa.Table | str) -> int:
-    if isinstance(batch, pa.Table):
-        con.register("_batch", batch)
-        name = "_batch"
-    else:
-        name = batch
+def _insert_raw(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> int:
+    """Insert a batch of raw records given as an Arrow table (_RAW_SCHEMA)."""
+    con.register("_batch", batch)
     try:
-        row = con.execute(_INSERT_NEW.format(batch=name)).fetchone()
+        con.execute("CREATE OR REPLACE TEMP TABLE _hashed AS SELECT *, md5_number(payload) AS h FROM _batch")
     finally:
-        if isinstance(batch, pa.Table):
-            con.unregister("_batch")
+        con.unregister("_batch")
+    new = _insert_hashed(con, "_hashed", "TRUE", "(source, origin, h)", "SELECT *, rowid AS seq FROM _hashed", {})
+    con.execute("DROP TABLE _hashed")
+    return new
+
+
+def _insert_hashed(
+    con: duckdb.DuckDBPyConnection, table: str, good: str, key: str, rows: str, params: dict[str, object]
+) -> int:
+    """Insert the `good` rows of a hashed temp table, read through the query `rows`, that are not stored yet."""
+    if con.execute(_HAS_REPEATS.format(table=table, good=good, key=key)).fetchone()[0]:
+        con.execute(_DROP_REPEATS.format(table=table, good=good, key=key))
+    row = con.execute(_INSERT_NEW.format(rows=rows), params).fetchone()
     return int(row[0]) if row else 0
 
 

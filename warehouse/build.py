@@ -2,7 +2,9 @@
 
 Each model is one SQL file named for the table it makes, whose first line says how it is materialized:
 `-- materialized: incremental` (appends what the raw records added since its last build, read through the view
-`new_raw_records`), `table` (rebuilt every time) or `view`. Dependencies are found from the names a model mentions.
+`new_raw_records`), `upsert KEY` (makes again only the rows it selects and replaces those with the same KEY: the
+model selects every row when `last_built()` is 0, else only the rows that raw records newer than `last_built()`
+may change), `table` (rebuilt every time) or `view`. Dependencies are found from the names a model mentions.
 The whole build is one transaction: readers see the old marts or the new ones, never half of each.
 """
 
@@ -23,7 +25,7 @@ from warehouse import html_text
 from warehouse.db import writing
 
 MODELS_DIR = Path(__file__).parent / "models"
-_MATERIALIZED = re.compile(r"^--\s*materialized:\s*(incremental|table|view)\s*$", re.MULTILINE)
+_MATERIALIZED = re.compile(r"^--\s*materialized:\s*(incremental|upsert\s+\w+|table|view)\s*$", re.MULTILINE)
 _COMMENT = re.compile(r"--[^\n]*")
 
 # Tables the build makes from the configuration file, before any model runs.
@@ -56,10 +58,10 @@ def load_models(models_dir: Path = MODELS_DIR) -> list[Model]:
         text = path.read_text(encoding="utf-8")
         m = _MATERIALIZED.search(text)
         if not m:
-            raise ValueError(f"{path}: first line must be '-- materialized: incremental|table|view'")
+            raise ValueError(f"{path}: first line must be '-- materialized: incremental|upsert KEY|table|view'")
         if path.stem in found:
             raise ValueError(f"{path}: a model named {path.stem!r} already exists at {found[path.stem][0]}")
-        found[path.stem] = (path, m.group(1), text)
+        found[path.stem] = (path, " ".join(m.group(1).split()), text)
     models: dict[str, Model] = {}
     for name, (path, materialized, text) in found.items():
         code = _COMMENT.sub("", text)
@@ -136,10 +138,11 @@ def build(
         if full:
             drop_models(con, models)
         max_raw = con.execute("SELECT coalesce(max(raw_id), 0) FROM raw_records").fetchone()[0]
+        remade: set[str] = set()
         for i, model in enumerate(models):
             if progress:
                 progress(model.name, i, len(models))
-            report.new_raw_records = max(report.new_raw_records, _run(con, model, max_raw))
+            report.new_raw_records = max(report.new_raw_records, _run(con, model, max_raw, remade))
             if model.materialized != "view":
                 report.rows[model.name] = con.execute(f"SELECT count(*) FROM {model.name}").fetchone()[0]
         if progress:
@@ -148,11 +151,15 @@ def build(
     return report
 
 
-def _run(con: duckdb.DuckDBPyConnection, model: Model, max_raw: int) -> int:
-    """Materialize one model; for an incremental one, return how many raw records it looked at."""
+def _run(con: duckdb.DuckDBPyConnection, model: Model, max_raw: int, remade: set[str]) -> int:
+    """Materialize one model; for an incremental one, return how many raw records it looked at. `remade` collects
+    the incremental models made from scratch in this build: an upsert model reading one is made from scratch too,
+    as the rows it already holds came from rows that are gone."""
     try:
         if model.materialized == "view":
             con.execute(f"CREATE OR REPLACE VIEW {model.name} AS {model.sql}")
+            if model.depends_on & remade:
+                remade.add(model.name)  # what reads the view reads the remade rows
             return 0
         if model.materialized == "table":
             con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
@@ -161,14 +168,25 @@ def _run(con: duckdb.DuckDBPyConnection, model: Model, max_raw: int) -> int:
         row = con.execute("SELECT last_raw_id, sql_md5 FROM build_state WHERE model = ?", [model.name]).fetchone()
         # a model whose SQL changed since it was built (a new tagtrail) starts again from the first raw record
         last = row[0] if row and row[1] == sql_md5 and _table_exists(con, model.name) else 0
+        if model.materialized != "incremental" and model.depends_on & remade:
+            last = 0
+        if last == 0:
+            remade.add(model.name)
+        con.execute(f"CREATE OR REPLACE TEMP MACRO last_built() AS {int(last)}")
         con.execute(
             f"""CREATE OR REPLACE TEMP VIEW new_raw_records AS
                 SELECT * FROM raw_records WHERE raw_id > {int(last)} AND raw_id <= {int(max_raw)}"""
         )
         if last == 0:
             con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
-        else:
+        elif model.materialized == "incremental":
             con.execute(f"INSERT INTO {model.name} BY NAME {model.sql}")
+        else:
+            key = model.materialized.split()[1]
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _upsert AS {model.sql}")
+            con.execute(f"DELETE FROM {model.name} WHERE {key} IN (SELECT {key} FROM _upsert)")
+            con.execute(f"INSERT INTO {model.name} BY NAME SELECT * FROM _upsert")
+            con.execute("DROP TABLE _upsert")
         con.execute(
             "INSERT OR REPLACE INTO build_state (model, last_raw_id, built_at, sql_md5) VALUES (?, ?, now(), ?)",
             [model.name, max_raw, sql_md5],

@@ -265,9 +265,12 @@ def network_people(db: Path | str, f: Filters, session_id: str | None = None) ->
     )
 
 
+DRAWN_PEOPLE = 400
+
+
 def network_map(db: Path | str, f: Filters, session_id: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The people (with x, y to draw them at; none for those without a reply in view) and the reply pairs between
-    them (with both ends' x, y)."""
+    """The people and the reply pairs between them, with x, y to draw them at (x2, y2: a pair's other end). Only
+    the DRAWN_PEOPLE busiest people who replied or were replied to get a place; the others' x, y are null."""
     people = network_people(db, f, session_id)
     pairs = network_edges(db, f, session_id)
     if f.chat is None and people["chat"].n_unique() > 1:
@@ -281,7 +284,14 @@ def network_map(db: Path | str, f: Filters, session_id: str | None = None) -> tu
         ).sort(["replies", "source_author_id", "target_author_id"], descending=[True, False, False])
     known = set(people["author_id"].to_list())
     pairs = pairs.filter(pl.col("source_author_id").is_in(known) & pl.col("target_author_id").is_in(known))
-    at = spring_positions(list(pairs.select("source_author_id", "target_author_id", "replies").iter_rows()))
+    # the drawing stays readable with the few hundred busiest people of those who replied or were replied to
+    talking = set(pairs["source_author_id"].to_list()) | set(pairs["target_author_id"].to_list())
+    drawn = set(people.filter(pl.col("author_id").is_in(talking)).head(DRAWN_PEOPLE)["author_id"].to_list())
+    at = spring_positions([
+        (source, target, count)
+        for source, target, count in pairs.select("source_author_id", "target_author_id", "replies").iter_rows()
+        if source in drawn and target in drawn
+    ])
     xy = pl.DataFrame({"author_id": list(at), "x": [p[0] for p in at.values()], "y": [p[1] for p in at.values()]},
                       schema={"author_id": pl.String, "x": pl.Float64, "y": pl.Float64})
     people = people.join(xy, on="author_id", how="left")

@@ -1,11 +1,12 @@
-"""Read files of Mastodon statuses as people save them, in batches of numbered lines, without parsing them.
+"""Read files of Mastodon statuses as people save them, in large blocks of whole lines, without parsing them.
 
 Accepted shapes (detected from the content, not the name):
 - JSON Lines: one Status entity per line, as the API returned it; a line may also be a whole API page (an array
   of statuses) or a streaming event (`{"event": "update"|"status.update"|"delete", "payload": …}`);
 - one JSON array holding every status (a pretty-printed export).
-Validating and classifying each line is vectorized in the warehouse (see warehouse/archive.py), so this reader
-only splits lines, strips a byte-order mark and Windows line ends, and numbers them for error messages.
+Splitting, numbering, validating and classifying lines is vectorized in the warehouse (see warehouse/archive.py),
+so this reader only cuts the file into large blocks of whole lines and strips a byte-order mark: per-line work in
+Python would cost more than everything else an import does.
 """
 
 from __future__ import annotations
@@ -20,12 +21,17 @@ _BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
-class LineBatch:
-    """Numbered, non-blank lines of one file, with how far through the file they reach."""
+class TextBlock:
+    """Whole lines of one file, decoded: `text` starts at line `first_line` and reaches `bytes_read` into the file.
 
-    lines: list[str]
-    numbers: list[int]
+    Blank lines are kept in `text` (they count for the line numbers); the warehouse skips them. `has_cr` says whether
+    any line ends in a Windows carriage return, so the warehouse strips those only when there are some.
+    """
+
+    text: str
+    first_line: int
     bytes_read: int
+    has_cr: bool
 
 
 def detect_format(path: Path) -> str:
@@ -43,36 +49,25 @@ def detect_format(path: Path) -> str:
     return "jsonl"  # a JSON Lines file whose lines are API pages
 
 
-def read_lines(path: Path, batch_bytes: int = BATCH_BYTES) -> Iterator[LineBatch]:
-    """Yield batches of (line number, text) from a JSON Lines file, reading it in large blocks."""
-    number = 0
-    rest = b""
+def read_blocks(path: Path, batch_bytes: int = BATCH_BYTES) -> Iterator[TextBlock]:
+    """Yield a JSON Lines file as large blocks of whole lines. Python never touches a line on its own: splitting,
+    numbering and parsing happen in the warehouse, vectorized."""
+    number = 1
+    pending = bytearray()
     with path.open("rb") as f:
         block = f.read(batch_bytes).removeprefix(_BOM)
         while block:
-            data = rest + block
-            cut = data.rfind(b"\n")
-            rest, chunk = (data, b"") if cut < 0 else (data[cut + 1 :], data[: cut + 1])
-            if chunk:
-                lines, numbers, number = _number(chunk, number)
-                if lines:
-                    yield LineBatch(lines, numbers, f.tell() - len(rest))
+            pending += block
+            del block
+            cut = pending.rfind(b"\n") + 1
+            if cut:
+                with memoryview(pending) as whole, whole[:cut] as chunk:
+                    text = str(chunk, "utf-8", "replace")
+                lines = pending.count(b"\n", 0, cut)
+                del pending[:cut]
+                yield TextBlock(text, number, f.tell() - len(pending), "\r" in text)
+                number += lines
             block = f.read(batch_bytes)
-        if rest:
-            lines, numbers, number = _number(rest, number)
-            if lines:
-                yield LineBatch(lines, numbers, f.tell())
-
-
-def _number(chunk: bytes, number: int) -> tuple[list[str], list[int], int]:
-    raw = chunk.decode("utf-8", errors="replace").split("\n")
-    if raw and raw[-1] == "":
-        raw.pop()
-    lines: list[str] = []
-    numbers: list[int] = []
-    for i, line in enumerate(raw, start=number + 1):
-        line = line.rstrip("\r")
-        if line.strip():
-            lines.append(line)
-            numbers.append(i)
-    return lines, numbers, number + len(raw)
+    if pending:
+        text = str(pending, "utf-8", "replace")
+        yield TextBlock(text, number, path.stat().st_size, "\r" in text)

@@ -26,7 +26,7 @@ cols[2].metric("Replies between people", f"{int(links['replies'].sum() or 0):,}"
 
 graph, pairs = st.columns([3, 2])
 edges_layer = (
-    alt.Chart(links)
+    alt.Chart(links.drop_nulls(["x", "x2"]))
     .mark_rule(opacity=0.35)
     .encode(
         x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None), x2="x2:Q", y2="y2:Q",
@@ -55,7 +55,8 @@ graph.altair_chart(
 )
 lone = nodes["x"].null_count()
 if lone:
-    graph.caption(f"{lone:,} people who neither sent nor received a reply here are not drawn.")
+    graph.caption(f"{lone:,} people are not drawn: those who neither sent nor received a reply here and, past the "
+                  f"{queries.DRAWN_PEOPLE} busiest, the quieter ones.")
 pairs.markdown("**Top pairs**")
 pairs.dataframe(links.select("source_handle", "target_handle", "replies").head(50), hide_index=True,
                 width="stretch", column_config={"source_handle": "From", "target_handle": "To",

@@ -14,6 +14,10 @@ CREATE OR REPLACE TEMP MACRO mastodon_status(j) AS json_transform(j, '{
     "reblog": "JSON", "quote": "JSON"
 }');
 
+-- Which version of a post is its latest edit: the greatest of these keys (a version without a time comes last).
+CREATE OR REPLACE TEMP MACRO latest_key(edited_at, created_at, richness, fetched_at, raw_id) AS
+    (coalesce(edited_at, created_at, '-infinity'::TIMESTAMPTZ), richness, fetched_at, raw_id);
+
 -- A bare local acct ('ann') is qualified with the host of the instance that served it ('ann@example.org').
 CREATE OR REPLACE TEMP MACRO qualify_acct(acct, origin) AS
     CASE WHEN acct IS NULL THEN NULL

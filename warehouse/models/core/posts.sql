@@ -1,24 +1,53 @@
--- materialized: table
+-- materialized: upsert post_id
 -- The canonical posts: one row per real post however many instances, files or routes it came by.
 -- Text and edit time come from the latest edit; other fields from the richest version that has them; counts
 -- as last seen. A deleted post keeps its place in threads but loses its text and HTML.
-WITH resolved AS (
+-- On an incremental build only the posts whose row may change are made again (see build.py, upsert): those with
+-- new versions, whose parent status or parent's account was newly mapped from an instance-local id, or whose
+-- deletion is new.
+WITH changed AS (
+    SELECT post_id FROM post_versions WHERE raw_id > last_built()
+    UNION
+    SELECT v.post_id
+    FROM post_versions v
+    JOIN stg_mastodon_posts n ON n.origin = v.origin AND n.local_id = v.in_reply_to_local_id
+    WHERE n.raw_id > last_built() AND v.platform = 'mastodon'
+    UNION
+    SELECT v.post_id
+    FROM post_versions v
+    JOIN stg_mastodon_posts n ON n.origin = v.origin AND n.author_local_id = v.in_reply_to_author_local_id
+    WHERE n.raw_id > last_built() AND v.platform = 'mastodon'
+    UNION
+    SELECT ids.post_id
+    FROM stg_mastodon_deletes d
+    JOIN mastodon_status_ids ids ON ids.origin = d.origin AND ids.local_id = d.local_id
+    WHERE d.raw_id > last_built()
+), versions AS NOT MATERIALIZED (
+    SELECT * FROM post_versions WHERE last_built() = 0
+    UNION ALL
+    SELECT * FROM post_versions WHERE last_built() > 0 AND post_id IN (SELECT post_id FROM changed)
+), resolved AS NOT MATERIALIZED (
     SELECT
         v.*,
         coalesce(v.in_reply_to_post_id, sid.post_id) AS parent_post_id,
         coalesce(v.in_reply_to_author_id, aid.author_id) AS parent_author_id
-    FROM post_versions v
+    FROM versions v
     LEFT JOIN mastodon_status_ids sid
         ON v.platform = 'mastodon' AND sid.origin = v.origin AND sid.local_id = v.in_reply_to_local_id
     LEFT JOIN mastodon_account_ids aid
         ON v.platform = 'mastodon' AND aid.origin = v.origin AND aid.author_local_id = v.in_reply_to_author_local_id
-), latest AS (
-    SELECT post_id, text, html, edited_at
-    FROM resolved
-    QUALIFY row_number() OVER (
-        PARTITION BY post_id
-        ORDER BY coalesce(edited_at, created_at) DESC, richness DESC, fetched_at DESC, raw_id DESC
-    ) = 1
+), counted AS (
+    SELECT post_id, count(*) AS versions FROM versions GROUP BY post_id
+), single AS (
+    -- most posts were seen once: their one version is the post, and aggregating it (below) would give the same
+    SELECT r.post_id, r.platform, r.url, r.created_at, r.author_id, r.lang, r.visibility,
+        r.parent_post_id AS in_reply_to_post_id, r.parent_author_id AS in_reply_to_author_id,
+        (r.in_reply_to_local_id IS NOT NULL OR r.in_reply_to_post_id IS NOT NULL) AS is_reply,
+        r.conversation_id, r.boost_of_post_id, r.quote_of_post_id, r.hashtags, r.mentions,
+        r.replies_count, r.boosts_count, r.favourites_count, [r.origin] AS seen_on, r.fetched_at AS first_seen_at,
+        r.is_context, r.text, r.html, r.edited_at
+    FROM resolved r
+    JOIN counted c ON c.post_id = r.post_id AND c.versions = 1
 ), merged AS (
     SELECT
         post_id,
@@ -43,20 +72,34 @@ WITH resolved AS (
             AS favourites_count,
         list(DISTINCT origin ORDER BY origin) AS seen_on,
         min(fetched_at) AS first_seen_at,
-        bool_and(is_context) AS is_context
+        bool_and(is_context) AS is_context,
+        -- the latest edit, as a narrow key; its text and HTML are fetched by a join below, so that no hash table or
+        -- materialized CTE ever carries every version's text
+        max(latest_key(edited_at, created_at, richness, fetched_at, raw_id)) AS latest_key
     FROM resolved
+    WHERE post_id IN (SELECT post_id FROM counted WHERE versions > 1)
     GROUP BY post_id
+), merged_posts AS (
+    SELECT m.* EXCLUDE (latest_key), v.text, v.html, v.edited_at
+    FROM merged m
+    JOIN versions v
+        ON v.post_id = m.post_id AND latest_key(v.edited_at, v.created_at, v.richness, v.fetched_at, v.raw_id) = m.latest_key
+    QUALIFY row_number() OVER (PARTITION BY m.post_id) = 1  -- two versions alike in every key: either will do
+), all_posts AS (
+    SELECT * FROM single
+    UNION ALL BY NAME
+    SELECT * FROM merged_posts
 )
 SELECT
     m.post_id,
     m.platform,
     m.url,
     m.created_at,
-    l.edited_at,
+    m.edited_at,
     d.deleted_at,
     m.author_id,
-    CASE WHEN d.deleted_at IS NULL THEN l.text END AS text,
-    CASE WHEN d.deleted_at IS NULL THEN l.html END AS html,
+    CASE WHEN d.deleted_at IS NULL THEN m.text END AS text,
+    CASE WHEN d.deleted_at IS NULL THEN m.html END AS html,
     m.lang,
     m.visibility,
     m.in_reply_to_post_id,
@@ -73,6 +116,5 @@ SELECT
     m.seen_on,
     m.first_seen_at,
     m.is_context
-FROM merged m
-JOIN latest l USING (post_id)
+FROM all_posts m
 LEFT JOIN deletions d USING (post_id)
