@@ -4,6 +4,8 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 UV_VERSION := 0.13.9
+# Two workers: most tests wait on a subprocess, a server or the browser, so two keep both cores busy.
+TEST_WORKERS ?= 2
 
 .PHONY: install test lint bench demo clean
 
@@ -21,11 +23,15 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 test: install
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }  # the dashboard's browser tests
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS)
 
 bench: install
-	$(VENV)/bin/python -m benchmarks.run
+	$(VENV)/bin/python -m benchmarks.run $(BENCH_ARGS)
+
+demo: install
+	$(VENV)/bin/tagtrail demo --dir demo --host 127.0.0.1 --port 8501
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache

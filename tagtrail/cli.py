@@ -5,7 +5,9 @@ A user error (bad file, bad config, unknown chat) is one line on stderr and exit
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,7 +146,9 @@ def export(
     ctx: typer.Context,
     report: Annotated[str, typer.Argument(help="sessions, participants, posts, threads, interactions, questions, retention, newcomers")],
     chat: Annotated[str | None, typer.Option("--chat", help="Only this chat.")] = None,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Output file [default: REPORT.csv]")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Output file, or - for standard output [default: REPORT.csv]")
+    ] = None,
     since: Annotated[str | None, typer.Option("--since", help="From this date/time (UTC unless it says).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Up to this date/time.")] = None,
     pseudonymize: Annotated[bool, typer.Option("--pseudonymize", help="Replace people and post ids with keyed hashes.")] = False,
@@ -160,15 +164,24 @@ def export(
         key = obj.config.pseudonymization_key()
         if not key:
             raise UserError("--pseudonymize needs a key: set TAGTRAIL_PSEUDONYM_KEY or pseudonym_key in the config")
-    target = out_file or Path(f"{report}.csv")
-    try:
-        rows = run_export(
-            obj.db, report, target, chat=chat, since=parse_when(since) if since else None,
-            until=parse_when(until) if until else None, pseudonymize_key=key, excel=excel,
-        )
-    except ReportError as e:
-        raise UserError(str(e)) from None
-    out.print(f"{target}: {rows:,} rows")
+    to_stdout = out_file == Path("-")
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "report.csv" if to_stdout else out_file or Path(f"{report}.csv")
+        try:
+            rows = run_export(
+                obj.db, report, target, chat=chat, since=parse_when(since) if since else None,
+                until=parse_when(until) if until else None, pseudonymize_key=key, excel=excel,
+            )
+        except ReportError as e:
+            raise UserError(str(e)) from None
+        if to_stdout:
+            # The CSV goes to stdout for a pipe (R's read.csv(pipe(...)), csvkit); the count to stderr.
+            with target.open("rb") as src:
+                shutil.copyfileobj(src, sys.stdout.buffer, 1 << 20)
+            sys.stdout.buffer.flush()
+            err.print(f"{report}: {rows:,} rows")
+        else:
+            out.print(f"{target}: {rows:,} rows")
 
 
 @app.command()
@@ -177,7 +190,11 @@ def status(ctx: typer.Context) -> None:
     from warehouse.status import archive_status
 
     obj: Context = ctx.obj
-    st = archive_status(obj.db)
+    try:
+        chats = {c.name: c.hashtags for c in obj.config.chats}
+    except ConfigError:
+        chats = {}  # the archive can be looked at without a valid config
+    st = archive_status(obj.db, chats)
     table = Table(title=f"{obj.db}", title_justify="left")
     for col in ("source", "origin", "records", "rejected", "posts", "only here", "last fetched"):
         table.add_column(col, justify="right" if col in {"records", "rejected", "posts", "only here"} else "left")
@@ -194,6 +211,10 @@ def status(ctx: typer.Context) -> None:
             cap.add_row(c.source, c.origin, c.key, c.checkpoint or "", _when(c.last_success), c.last_error or "",
                         f"{c.posts:,}")
         out.print(cap)
+    if st.chat_captures:
+        from tagtrail.capture_mastodon import chat_capture_table
+
+        out.print(chat_capture_table(st.chat_captures))
     if st.chats:
         chats = Table(title="chats (as last built)", title_justify="left")
         for col in ("chat", "sessions", "posts", "participants", "first session", "last session"):
@@ -203,6 +224,36 @@ def status(ctx: typer.Context) -> None:
         out.print(chats)
     elif not st.built:
         out.print("not built yet: run `tagtrail build`")
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="Directory for the instance files, tagtrail.toml and ground_truth.json")],
+    posts: Annotated[int, typer.Option("--posts", help="About how many distinct posts.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same files.")] = 1,
+    weeks: Annotated[int | None, typer.Option("--weeks", help="Weeks of sessions [default: from --posts]")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="First week, YYYY-MM-DD.")] = None,
+    instances: Annotated[str | None, typer.Option("--instances", help="Comma-separated instance hosts.")] = None,
+) -> None:
+    """Write a synthetic Mastodon chat community (for demos, tests and benchmarks) to import and build."""
+    from datetime import date
+
+    from tagtrail import synthetic
+
+    try:
+        first = date.fromisoformat(start) if start else synthetic.DEFAULT_START
+    except ValueError:
+        raise UserError(f"--start: {start!r} is not a date like 2025-01-02") from None
+    hosts = tuple(h.strip() for h in instances.split(",") if h.strip()) if instances else synthetic.DEFAULT_INSTANCES
+    try:
+        truth = synthetic.generate(out_dir, posts=posts, seed=seed, instances=hosts, start=first, weeks=weeks)
+    except ValueError as e:
+        raise UserError(f"generate: {e}") from None
+    out.print(
+        f"{out_dir}: {truth.posts:,} posts over {truth.weeks} weeks on {len(truth.instances)} instances "
+        f"({truth.bytes / 1e6:,.1f} MB); import each <instance>.jsonl with --instance <instance>, "
+        f"build with --config {out_dir / truth.config}"
+    )
 
 
 def _when(value: datetime | None) -> str:
@@ -227,7 +278,7 @@ def _progress() -> Progress:
 
 
 # Commands kept in their own modules register themselves on the apps above.
-from tagtrail import twitter_commands  # noqa: E402, F401
+from tagtrail import capture_mastodon, dashboard_commands, twitter_commands  # noqa: E402, F401
 
 
 def main() -> None:

@@ -103,6 +103,15 @@ class Chat(BaseModel):
             raise ValueError("a hashtag is empty")
         return list(dict.fromkeys(tags))
 
+    @field_validator("instances")
+    @classmethod
+    def _instances(cls, v: list[str]) -> list[str]:
+        from collectors.mastodon_instances import parse_instance
+
+        for value in v:
+            parse_instance(value)  # a ValueError names the bad entry
+        return v
+
     @field_validator("hosts")
     @classmethod
     def _hosts(cls, v: list[str]) -> list[str]:

@@ -41,6 +41,19 @@ def test_a_user_imports_builds_exports_and_checks_status(tmp_path: Path) -> None
     assert "a.social" in r.stdout and "CTQCollab" in r.stdout
 
 
+def test_export_to_standard_output_writes_the_csv_and_no_file(tmp_path: Path) -> None:
+    config_file(tmp_path)
+    a = write_instance_file(tmp_path, "a.social")
+    assert tagtrail(tmp_path, "import", "mastodon", a.name, "--instance", "a.social").returncode == 0
+    assert tagtrail(tmp_path, "build").returncode == 0
+    r = tagtrail(tmp_path, "export", "sessions", "--out", "-")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("chat,") and len(lines) == 1 + 3
+    assert "sessions: 3 rows" in r.stderr
+    assert not (tmp_path / "-").exists() and not (tmp_path / "sessions.csv").exists()
+
+
 def test_the_archive_path_comes_from_db_or_the_environment(tmp_path: Path) -> None:
     config_file(tmp_path)
     a = write_instance_file(tmp_path, "a.social")
