@@ -38,6 +38,9 @@ _RAW_SCHEMA = pa.schema(
 # How long one import holds the archive file before handing it to any other process waiting for it.
 HOLD_SECONDS = 5.0
 
+# DuckDB keeps the blocks it writes cached up to its memory limit (80% of RAM by default); an import needs little.
+IMPORT_MEMORY = "512MB"
+
 # Insert what is new: not held already for this source and origin, and not repeated within the batch. The batch is
 # first materialized with its MD5 in a temp table (whose rowid keeps the input order); repeats within it, rare, are
 # dropped only when a narrow count finds some, so the common case never carries payloads through a hash table.
@@ -231,6 +234,7 @@ class Archive:
             for block in blocks:
                 if con is None:
                     con, held_since = connect(self.path), time.monotonic()
+                    con.execute(f"SET memory_limit = '{IMPORT_MEMORY}'")
                 con.execute("BEGIN TRANSACTION")
                 try:
                     # materialized first: unnesting the split inside the classifying query costs ten times more

@@ -1,7 +1,7 @@
 -- materialized: incremental
 -- One row per Mastodon status version seen: a status as one instance served it at one time. Ids are still local
 -- to that instance (mapped to ActivityPub uris in core/). Boosted and quoted statuses embedded in a status are
--- versions too. HTML becomes plain text here, once per new raw record.
+-- versions too. HTML becomes plain text here, once per distinct HTML of the new raw records.
 WITH raw AS (
     SELECT raw_id, origin, fetched_at, is_context, mastodon_status(payload) AS s, 10 AS richness
     FROM new_raw_records
@@ -18,6 +18,11 @@ WITH raw AS (
     SELECT * FROM raw
     UNION ALL
     SELECT * FROM embedded
+), texts AS (
+    -- each distinct HTML (a status seen on several instances, an author's bio on every post) is converted once
+    SELECT html, html_to_text(html) AS text
+    FROM (SELECT s.content AS html FROM versions UNION SELECT s.account.note FROM versions)
+    WHERE html IS NOT NULL
 )
 SELECT
     raw_id,
@@ -38,9 +43,9 @@ SELECT
     s.account.bot AS author_bot,
     s.account.noindex AS author_noindex,
     s.account.discoverable AS author_discoverable,
-    html_to_text(s.account.note) AS author_note,
+    note.text AS author_note,
     s.content AS html,
-    html_to_text(s.content) AS text,
+    content.text AS text,
     s.language AS lang,
     s.visibility AS visibility,
     s.in_reply_to_id AS in_reply_to_local_id,
@@ -58,4 +63,6 @@ SELECT
     is_context,
     richness
 FROM versions
+LEFT JOIN texts content ON content.html = s.content
+LEFT JOIN texts note ON note.html = s.account.note
 WHERE s.uri IS NOT NULL
