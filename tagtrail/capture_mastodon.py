@@ -17,7 +17,7 @@ from rich.live import Live
 from rich.table import Table
 
 from tagtrail.cli import Context, UserError, capture_app, err, out
-from tagtrail.live_build import building_every
+from tagtrail.live_build import BuildEvery, building_every
 from tagtrail.timeparse import parse_when
 
 if TYPE_CHECKING:
@@ -174,14 +174,7 @@ def capture_mastodon(
     context: Annotated[
         bool, typer.Option("--context/--no-context", help="Also store the threads around replies.")
     ] = True,
-    build_every: Annotated[
-        float,
-        typer.Option(
-            "--build-every",
-            help="With --follow: rebuild the marts this often (seconds) when new posts came, so the dashboard's "
-            "pages show them; 0 turns it off.",
-        ),
-    ] = 20,
+    build_every: BuildEvery = 20,
 ) -> None:
     """Capture a chat's posts from Mastodon instances (tokens in TAGTRAIL_MASTODON_TOKEN_<HOST>, optional)."""
     from collectors import mastodon

@@ -11,9 +11,22 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from tagtrail.config import Config
 from warehouse.build import BuildReport, build, latest_raw_id
+
+# The option of every following capture command.
+BuildEvery = Annotated[
+    float,
+    typer.Option(
+        "--build-every",
+        help="With --follow: rebuild the marts this often (seconds) when new posts came, so the dashboard's "
+        "pages show them; 0 turns it off.",
+    ),
+]
 
 
 class LiveBuilder:

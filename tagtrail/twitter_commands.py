@@ -18,7 +18,7 @@ from collectors.archives.problems import LineError, UnknownFormat
 from collectors.archives.twitter_files import Detected, detect, read
 from collectors.records import RawRecord
 from tagtrail.cli import Context, UserError, capture_app, err, import_app, out
-from tagtrail.live_build import building_every
+from tagtrail.live_build import BuildEvery, building_every
 from tagtrail.timeparse import parse_when
 
 if TYPE_CHECKING:
@@ -160,14 +160,7 @@ def capture_twitter(
     max_pages: Annotated[
         int | None, typer.Option("--max-pages", help="Stop after this many pages per search.")
     ] = None,
-    build_every: Annotated[
-        float,
-        typer.Option(
-            "--build-every",
-            help="With --follow: rebuild the marts this often (seconds) when new tweets came, so the dashboard's "
-            "pages show them; 0 turns it off.",
-        ),
-    ] = 20,
+    build_every: BuildEvery = 20,
 ) -> None:
     """Capture a chat's tweets from the X API v2 (bearer token in TAGTRAIL_TWITTER_BEARER_TOKEN)."""
     from collectors import twitter
