@@ -123,7 +123,7 @@ def build(
     if not config.chats:
         err.print(f"warning: {obj.config_path} defines no chats; only posts and authors will be built")
     with Progress(TextColumn("[bold]build[/]"), BarColumn(), TextColumn("{task.description}"), console=err,
-                  transient=True) as progress:
+                  transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("", total=None)
 
         def step(name: str, done: int, total: int) -> None:
