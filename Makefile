@@ -6,6 +6,8 @@ VENV := .venv
 UV_VERSION := 0.13.9
 # Two workers: most tests wait on a subprocess, a server or the browser, so two keep both cores busy.
 TEST_WORKERS ?= 2
+# apt-get needs root: sudo when make itself does not run as root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install test lint bench demo clean
 
@@ -23,7 +25,8 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 test: install
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }  # the dashboard's browser tests
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }  # the dashboard's browser tests
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS)
 
