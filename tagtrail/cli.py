@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from tagtrail.config import Config, ConfigError, load_config
@@ -122,8 +122,7 @@ def build(
     config = obj.config
     if not config.chats:
         err.print(f"warning: {obj.config_path} defines no chats; only posts and authors will be built")
-    with Progress(TextColumn("[bold]build[/]"), BarColumn(), TextColumn("{task.description}"), console=err,
-                  transient=True, disable=not err.is_terminal) as progress:
+    with progress_display(TextColumn("[bold]build[/]"), BarColumn(), TextColumn("{task.description}")) as progress:
         task = progress.add_task("", total=None)
 
         def step(name: str, done: int, total: int) -> None:
@@ -272,10 +271,15 @@ def _instance_host(instance: str) -> str:
     return host.lower()
 
 
+def progress_display(*columns: ProgressColumn) -> Progress:
+    """The one way commands show progress: on stderr, gone when done, and only on a terminal (piped or logged
+    output gets no bar and no empty line left behind)."""
+    return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
+
+
 def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=err,
-        transient=True, disable=not err.is_terminal,  # piped or logged: no bar, and no empty line left behind
+    return progress_display(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn()
     )
 
 

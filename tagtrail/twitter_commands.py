@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.progress import SpinnerColumn, TextColumn
 
 from collectors.archives.problems import LineError, UnknownFormat
 from collectors.archives.twitter_files import Detected, detect, read
 from collectors.records import RawRecord
-from tagtrail.cli import Context, UserError, capture_app, err, import_app, out
+from tagtrail.cli import Context, UserError, capture_app, err, import_app, out, progress_display
 from tagtrail.live_build import BuildEvery, building_every
 from tagtrail.timeparse import parse_when
 
@@ -64,7 +64,7 @@ def _store(
     new = seen = 0
     errors: list[LineError] = []
     batch: list[RawRecord] = []
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True, disable=not err.is_terminal) as progress:
+    with progress_display(SpinnerColumn(), TextColumn("{task.description}")) as progress:
         task = progress.add_task(path.name)
 
         def flush() -> None:
@@ -175,10 +175,7 @@ def capture_twitter(
         return {p.removeprefix("x:") for p in archive.held_posts([f"x:{i}" for i in ids])}
 
     with (
-        Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True,
-            disable=not err.is_terminal,
-        ) as progress,
+        progress_display(SpinnerColumn(), TextColumn("{task.description}")) as progress,
         building_every(obj.db, obj.config, build_every if follow else 0, on_build=_say_failed_build),
     ):
         task = progress.add_task(f"X {query}")

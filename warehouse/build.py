@@ -120,12 +120,15 @@ def drop_models(con: duckdb.DuckDBPyConnection, models: list[Model]) -> None:
     con.execute("DELETE FROM build_state")
 
 
+_LATEST_RAW_ID = "SELECT coalesce(max(raw_id), 0) FROM raw_records"
+
+
 def latest_raw_id(db: Path | str) -> int:
     """The newest raw record's id (0 for none): what a build would have to catch up to."""
     if not Path(db).exists():
         return 0
     with reading(db) as con:
-        return int(con.execute("SELECT coalesce(max(raw_id), 0) FROM raw_records").fetchone()[0])
+        return int(con.execute(_LATEST_RAW_ID).fetchone()[0])
 
 
 def build(
@@ -145,7 +148,7 @@ def build(
         _write_config_tables(con, config)
         if full:
             drop_models(con, models)
-        max_raw = con.execute("SELECT coalesce(max(raw_id), 0) FROM raw_records").fetchone()[0]
+        max_raw = con.execute(_LATEST_RAW_ID).fetchone()[0]
         remade: set[str] = set()
         for i, model in enumerate(models):
             if progress:
