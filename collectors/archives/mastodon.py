@@ -130,7 +130,9 @@ def numbered_lines(chunk: bytes | memoryview, first_line: int) -> tuple[pa.Table
         text.validate(full=True)
     except pa.ArrowInvalid:
         return numbered_lines(bytes(chunk).decode("utf-8", "replace").encode("utf-8"), first_line)
-    text = pc.utf8_rtrim(text, characters="\r\n")  # the line end, and the carriage returns before it
+    # the line end, and the carriage returns before it; this copy comes from malloc, which gives blocks this large
+    # back to the system when freed (Arrow's default pool keeps them)
+    text = pc.utf8_rtrim(text, characters="\r\n", memory_pool=pa.system_memory_pool())
     line = pa.array(np.arange(first_line, first_line + len(ends), dtype=np.int64))
     blank = pc.or_(pc.equal(pc.binary_length(text), 0), pc.ascii_is_space(text))
     if pc.any(blank).as_py():
