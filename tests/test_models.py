@@ -15,7 +15,7 @@ from tagtrail.config import load_config
 
 MARTS = ["posts", "authors", "post_threads", "chat_memberships", "sessions", "chat_posts", "questions",
          "participation", "interactions", "participants", "newcomer_outcomes", "retention", "session_stats",
-         "thread_stats", "chats", "network_pairs", "network_people"]
+         "thread_stats", "chats", "network_pairs", "network_people", "transcript_posts"]
 
 
 @pytest.fixture(scope="module")

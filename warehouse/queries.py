@@ -19,7 +19,7 @@ from warehouse.layout import WARM_ITERATIONS, network_positions
 
 # The marts a page needs; an archive without them has not been built yet.
 REQUIRED_MARTS = ("chats", "session_stats", "participants", "participation_platforms", "session_retention",
-                  "session_minutes", "network_people", "network_pairs")
+                  "session_minutes", "network_people", "network_pairs", "transcript_posts")
 
 
 @dataclass(frozen=True)
@@ -144,28 +144,31 @@ def sessions_table(db: Path | str, f: Filters) -> pl.DataFrame:
 def session_transcript(db: Path | str, chat: str, session_id: str) -> pl.DataFrame:
     """The session's posts in thread order: each reply under its parent (`level` deep), each thread under the
     question it asks or answers (`section`, NULL for talk outside the questions)."""
-    return _frame(
-        db,
-        """WITH RECURSIVE cp AS (
-               SELECT c.*, p.text, p.url, a.handle
-               FROM chat_posts c JOIN posts p USING (post_id) LEFT JOIN authors a ON a.author_id = c.author_id
-               WHERE c.chat = ? AND c.session_id = ?
-           ), tree AS (
-               SELECT post_id, post_id AS root, 0 AS level,
-                      strftime(created_at, '%Y%m%d%H%M%S') || post_id AS path
-               FROM cp WHERE in_reply_to_post_id IS NULL OR in_reply_to_post_id NOT IN (SELECT post_id FROM cp)
-               UNION ALL
-               SELECT c.post_id, t.root, t.level + 1, t.path || '/' || strftime(c.created_at, '%Y%m%d%H%M%S') || c.post_id
-               FROM cp c JOIN tree t ON c.in_reply_to_post_id = t.post_id
-               WHERE t.level < 200
-           )
-           SELECT cp.post_id, cp.created_at, cp.author_id, cp.handle, cp.text, cp.url, t.level,
-                  cp.is_question, cp.question_number, cp.answers_question,
-                  coalesce(r.question_number, r.answers_question) AS section
-           FROM tree t JOIN cp USING (post_id) JOIN cp r ON r.post_id = t.root
-           ORDER BY section NULLS LAST, t.path""",
-        [chat, session_id],
-    )
+    with reading(db) as con:
+        # the session's start first: transcript_posts is stored in that order, so the scan reads only its rows
+        found = con.execute("SELECT start_at FROM sessions WHERE chat = ? AND session_id = ?",
+                            [chat, session_id]).fetchall()
+        start_at = found[0][0] if found else None
+        return con.sql(
+            """WITH RECURSIVE cp AS (
+                   SELECT * FROM transcript_posts WHERE session_start_at = ? AND chat = ? AND session_id = ?
+               ), tree AS (
+                   SELECT post_id, post_id AS root, 0 AS level,
+                          strftime(created_at, '%Y%m%d%H%M%S') || post_id AS path
+                   FROM cp WHERE in_reply_to_post_id IS NULL OR in_reply_to_post_id NOT IN (SELECT post_id FROM cp)
+                   UNION ALL
+                   SELECT c.post_id, t.root, t.level + 1,
+                          t.path || '/' || strftime(c.created_at, '%Y%m%d%H%M%S') || c.post_id
+                   FROM cp c JOIN tree t ON c.in_reply_to_post_id = t.post_id
+                   WHERE t.level < 200
+               )
+               SELECT cp.post_id, cp.created_at, cp.author_id, cp.handle, cp.text, cp.url, t.level,
+                      cp.is_question, cp.question_number, cp.answers_question,
+                      coalesce(r.question_number, r.answers_question) AS section
+               FROM tree t JOIN cp USING (post_id) JOIN cp r ON r.post_id = t.root
+               ORDER BY section NULLS LAST, t.path""",
+            params=[start_at, chat, session_id],
+        ).pl()
 
 
 def session_questions(db: Path | str, chat: str, session_id: str) -> pl.DataFrame:
