@@ -36,12 +36,13 @@ def spring_positions(pairs: Iterable[tuple[str, str, int]], *, seed: int = 7,
     conversation into the middle. Weights are damped (log) so one chatty pair does not pull everyone into a knot.
     `start` gives starting points for some people (the others start at seeded random points).
     """
-    graph = nx.Graph()
+    weights: dict[tuple[str, str], float] = {}  # a pair who replied both ways is one edge, first seen one way
     for source, target, count in pairs:
-        if source == target:
-            continue
-        weight = math.log1p(count) + (graph[source][target]["weight"] if graph.has_edge(source, target) else 0.0)
-        graph.add_edge(source, target, weight=weight)
+        if source != target:
+            edge = (target, source) if (target, source) in weights else (source, target)
+            weights[edge] = weights.get(edge, 0.0) + math.log1p(count)
+    graph = nx.Graph()
+    graph.add_weighted_edges_from((source, target, weight) for (source, target), weight in weights.items())
     if graph.number_of_nodes() == 0:
         return {}
     known = {node: start[node] for node in graph if start and node in start}
