@@ -273,6 +273,24 @@ def mixed_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+def test_the_session_series_reads_the_same_figures_from_session_stats_as_from_participation(archive: Path) -> None:
+    from warehouse import queries
+
+    # the scenario is all Mastodon: every platform (session_stats) and Mastodon alone (participation) agree
+    every = queries.session_series(archive, queries.Filters())
+    assert every.height == 3 and every.equals(queries.session_series(archive, queries.Filters(platform="mastodon")))
+
+
+def test_the_session_series_of_every_platform_equals_the_sum_over_each_platform(mixed_archive: Path) -> None:
+    from warehouse import queries
+
+    # every platform reads session_stats; one platform sums participation_platforms
+    every = queries.session_series(mixed_archive, queries.Filters())
+    each = pl.concat([queries.session_series(mixed_archive, queries.Filters(platform=p)) for p in ("mastodon", "x")])
+    summed = each.group_by("chat", "session_id").agg(pl.col("posts").sum()).sort("session_id")
+    assert every.height > 0 and summed.equals(every.select("chat", "session_id", "posts").sort("session_id"))
+
+
 def test_the_platform_filter_shows_one_platforms_share_of_a_mixed_chat(
     mixed_archive: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

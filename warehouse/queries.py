@@ -110,6 +110,17 @@ def overview_figures(db: Path | str, f: Filters) -> pl.DataFrame:
 
 def session_series(db: Path | str, f: Filters) -> pl.DataFrame:
     """Per session: participants split into newcomers and returning members, posts, and rolling retention."""
+    if f.platform is None:
+        # every platform: session_stats holds the same figures, one row per session
+        return _frame(
+            db,
+            f"""SELECT s.chat, s.session_id, s.session_number, s.start_at, s.posts, s.participants, s.newcomers,
+                       s."returning", r.rolling_retention
+                FROM session_stats s LEFT JOIN session_retention r USING (chat, session_id)
+                WHERE {_SESSION_FILTER} AND s.participants > 0
+                ORDER BY s.start_at, s.chat""",
+            f.params(),
+        )
     return _frame(
         db,
         f"""WITH pp AS ({_FILTERED_PARTICIPATION})
