@@ -281,6 +281,16 @@ def test_the_session_series_reads_the_same_figures_from_session_stats_as_from_pa
     assert every.height == 3 and every.equals(queries.session_series(archive, queries.Filters(platform="mastodon")))
 
 
+def test_the_participants_table_counts_the_same_from_participation_as_per_platform(archive: Path) -> None:
+    from warehouse import queries
+
+    # every platform reads participation; a platform counts participation_platforms: one platform here, one answer
+    for f in (queries.Filters(), queries.Filters(since=date(2026, 3, 10))):
+        every = queries.participants_table(archive, f)
+        assert every.height > 0
+        assert every.equals(queries.participants_table(archive, queries.Filters(f.chat, f.since, f.until, "mastodon")))
+
+
 def test_the_session_series_of_every_platform_equals_the_sum_over_each_platform(mixed_archive: Path) -> None:
     from warehouse import queries
 

@@ -208,17 +208,26 @@ def session_people(db: Path | str, chat: str, session_id: str) -> pl.DataFrame:
 
 def participants_table(db: Path | str, f: Filters) -> pl.DataFrame:
     """Everyone who took part in a session within the filters, with their whole-chat figures and role."""
+    if f.platform is None:
+        # every platform: participation has one row per person and session, so nothing to count twice
+        present = f"""SELECT pa.chat, pa.author_id, count(*) AS sessions_in_range, sum(pa.posts) AS posts_in_range
+                      FROM participation pa JOIN sessions s USING (chat, session_id)
+                      WHERE {_SESSION_FILTER} GROUP BY pa.chat, pa.author_id"""
+        params = f.params()
+    else:
+        present = f"""SELECT chat, author_id, count(DISTINCT session_id) AS sessions_in_range,
+                             sum(posts) AS posts_in_range
+                      FROM ({_FILTERED_PARTICIPATION}) GROUP BY ALL"""
+        params = _participation_params(f)
     return _frame(
         db,
-        f"""WITH pp AS ({_FILTERED_PARTICIPATION}),
-            present AS (SELECT chat, author_id, count(DISTINCT session_id) AS sessions_in_range, sum(posts) AS posts_in_range
-                        FROM pp GROUP BY ALL)
+        f"""WITH present AS ({present})
             SELECT p.chat, p.author_id, p.handle, p.display_name, p.role, p.sessions_attended, pr.sessions_in_range,
                    pr.posts_in_range::BIGINT AS posts_in_range, p.posts, p.replies_sent, p.replies_received,
                    p.distinct_partners, p.attendance_share, p.first_post_at, p.last_post_at
             FROM participants p JOIN present pr USING (chat, author_id)
-            ORDER BY p.posts DESC, p.author_id""",
-        _participation_params(f),
+            ORDER BY p.posts DESC, p.author_id, p.chat""",
+        params,
     )
 
 
