@@ -106,8 +106,9 @@ def _blocks(path: Path, batch_bytes: int) -> Iterator[LineBlock]:
                 continue
             if cut:
                 pending = bytes(buf[cut:size])
-                chunk = memoryview(buf)[:cut]
-                lines, count = numbered_lines(chunk, number)
+                with memoryview(buf) as whole, whole[:cut] as chunk:
+                    lines, count = numbered_lines(chunk, number)
+                del buf  # the lines are a trimmed copy: the bytes read need not wait in the queue with them
                 number += count
                 yield LineBlock(lines, f.tell() - len(pending))
             if at_end:
