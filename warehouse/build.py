@@ -8,10 +8,12 @@ Each model is one SQL file named for the table it makes, whose first line says h
   names the rows that may be gone now (a post deleted since, a session that lost its last post);
 - `table [KEY, …]`: made again whole every time;
 - `view`.
-After an upsert model, and a table model that names its KEYs, the temp table `changed_<model>` holds the KEYs of
-the rows that differ from the last build (new, changed or gone; every KEY when the model was made from scratch), so
-that later models can remake only what those rows feed. The KEYs of an upsert need not be unique: all the rows of a
-KEY are replaced together (chat_memberships: every chat of a post). Dependencies are found from the names a model
+After an upsert model, and a table model that names its KEYs, the temp table `changed_<model>` holds the rows that
+differ from the last build, old and new (a row gone, a row new, both versions of a row altered), so that later
+models can remake only what those rows feed, reading where things were (a post's old session) and are. When the
+model was made from scratch, changed_<model> is empty and every model reading the model is made from scratch too.
+The KEYs of an upsert need not be unique: all the rows of a KEY are replaced together (chat_memberships: every chat
+of a post). Dependencies are found from the names a model
 mentions (`changed_<model>` depends on the model). The whole build is one transaction: readers see the old marts or
 the new ones, never half of each.
 """
@@ -204,7 +206,7 @@ def _run(con: duckdb.DuckDBPyConnection, model: Model, max_raw: int, remade: set
                 remade.add(model.name)  # what reads the view reads the remade rows
             return 0
         if model.kind == "table":
-            if model.keys and _table_exists(con, model.name):
+            if model.keys and _table_exists(con, model.name) and not model.depends_on & remade:
                 con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS {model.sql}")
                 _record_changes(con, model, old=model.name)
                 con.execute(f"CREATE OR REPLACE TABLE {model.name} AS SELECT * FROM _new")
@@ -213,6 +215,7 @@ def _run(con: duckdb.DuckDBPyConnection, model: Model, max_raw: int, remade: set
                 con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
                 if model.keys:
                     _record_all(con, model)
+                    remade.add(model.name)
             return 0
         sql_md5 = hashlib.md5(model.sql.encode("utf-8")).hexdigest()
         row = con.execute("SELECT last_raw_id, sql_md5 FROM build_state WHERE model = ?", [model.name]).fetchone()
@@ -250,22 +253,17 @@ def _same_keys(model: Model, left: str, right: str) -> str:
 
 
 def _record_all(con: duckdb.DuckDBPyConnection, model: Model) -> None:
-    """A model made from scratch: every one of its rows is new."""
-    keys = ", ".join(model.keys)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE changed_{model.name} AS SELECT DISTINCT {keys} FROM {model.name}")
+    """A model made from scratch: no row to compare, and every reader of it is made from scratch too."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE changed_{model.name} AS SELECT * FROM {model.name} LIMIT 0")
 
 
 def _record_changes(con: duckdb.DuckDBPyConnection, model: Model, old: str) -> None:
-    """changed_<model>: the KEYs whose rows in `old` differ from those in the temp table _new (all of a KEY's rows
-    are compared as a bag, so a row gained, lost or altered marks its KEY)."""
-    keys = ", ".join(model.keys)
+    """changed_<model>: the rows of `old` and of the temp table _new that the other lacks (compared as bags)."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE changed_{model.name} AS
-            SELECT DISTINCT {keys} FROM (
-                (SELECT * FROM _new EXCEPT ALL SELECT * FROM {old})
-                UNION ALL
-                (SELECT * FROM {old} EXCEPT ALL SELECT * FROM _new)
-            )"""
+            (SELECT * FROM _new EXCEPT ALL SELECT * FROM {old})
+            UNION ALL
+            (SELECT * FROM {old} EXCEPT ALL SELECT * FROM _new)"""
     )
 
 
@@ -279,7 +277,7 @@ def _upsert(con: duckdb.DuckDBPyConnection, model: Model) -> None:
             SELECT m.* FROM {model.name} m SEMI JOIN ({scope}) s ON {_same_keys(model, 'm', 's')}"""
     )
     _record_changes(con, model, old="_old")
-    changed = f"changed_{model.name}"
+    changed = f"(SELECT DISTINCT {keys} FROM changed_{model.name})"
     con.execute(f"DELETE FROM {model.name} m USING {changed} c WHERE {_same_keys(model, 'm', 'c')}")
     con.execute(
         f"""INSERT INTO {model.name} BY NAME

@@ -1,4 +1,4 @@
--- materialized: table
+-- materialized: table chat, session_id
 -- Chat sessions. A scheduled chat has one session per weekly occurrence that saw posts, laid out in the chat's
 -- own time zone (a daylight-saving change moves the UTC hour, not the local one) and spanning start - lead_in to
 -- end + wrap_up. A chat without a schedule starts a new session after a silence longer than its gap.

@@ -1,0 +1,16 @@
+-- materialized: table
+-- The sessions (chat, session_id; NULL: between sessions) whose per-session marts may differ after this build:
+-- those a transcript row left or joined, changed sessions, and the sessions of posts whose text, mentions, quoted
+-- post or boosts changed. Incremental marts remake only these.
+SELECT chat, session_id FROM changed_chat_posts
+UNION
+SELECT chat, session_id FROM changed_sessions
+UNION
+SELECT c.chat, c.session_id FROM chat_posts c JOIN changed_posts p ON p.post_id = c.post_id
+UNION
+SELECT c.chat, c.session_id FROM chat_posts c JOIN changed_posts b ON b.boost_of_post_id = c.post_id
+UNION
+SELECT c.chat, c.session_id
+FROM chat_posts c
+JOIN posts p ON p.post_id = c.post_id
+JOIN changed_posts q ON q.post_id = p.quote_of_post_id
