@@ -1,4 +1,4 @@
--- materialized: upsert post_id in changed_chat_memberships
+-- materialized: upsert chat, post_id in changed_chat_memberships
 -- Every post of every chat with its session (post_sessions), thread and question/answer role: the transcript.
 -- Which question a post asks or answers depends on the other posts of its session, so an incremental build remakes
 -- whole sessions: those whose posts were placed, changed or altered in membership (and every post of a chat whose

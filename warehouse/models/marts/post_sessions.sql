@@ -1,4 +1,4 @@
--- materialized: upsert post_id in changed_chat_memberships
+-- materialized: upsert chat, post_id in changed_chat_memberships
 -- The session of every chat post (NULL: between sessions). A post carrying the hashtag belongs to the session
 -- whose span holds it; a reply without the hashtag, or a late post in a thread, belongs to its thread root's session.
 -- On an incremental build only these are placed again: the posts whose membership changed, the tagged posts in
