@@ -295,3 +295,19 @@ def test_building_after_each_import_in_time_order_gives_the_same_marts_as_one_fu
     assert rows(db, "SELECT count(*) FROM chat_posts WHERE author_id = 'cat@b.social'") == [(0,)]
     for table in MARTS:
         assert sorted(map(repr, rows(db, f"SELECT * FROM {table}"))) == incremental[table], table
+
+
+def test_a_build_after_the_configuration_changed_gives_the_same_marts_as_a_full_build(
+    archive: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(archive, copy)
+    changed = load_config(config_file(tmp_path, TWO_CHATS.replace('hosts = ["host@a.social"]', "")), required=True)
+    build_with(copy, changed)  # a new chat, and a chat whose host is no longer configured
+    incremental = {t: sorted(map(repr, rows(copy, f"SELECT * FROM {t}"))) for t in MARTS}
+    build_with(copy, changed, full=True)
+    assert rows(copy, "SELECT count(DISTINCT chat) FROM chat_posts") == [(2,)]
+    for table in MARTS:
+        assert sorted(map(repr, rows(copy, f"SELECT * FROM {table}"))) == incremental[table], table

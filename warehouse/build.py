@@ -182,11 +182,12 @@ def build(
         if full:
             drop_models(con, models)
         max_raw = con.execute(_LATEST_RAW_ID).fetchone()[0]
+        settings = _config_digest(con)
         remade: set[str] = set()
         for i, model in enumerate(models):
             if progress:
                 progress(model.name, i, len(models))
-            report.new_raw_records = max(report.new_raw_records, _run(con, model, max_raw, remade))
+            report.new_raw_records = max(report.new_raw_records, _run(con, model, max_raw, remade, settings))
             if model.kind != "view":
                 report.rows[model.name] = con.execute(f"SELECT count(*) FROM {model.name}").fetchone()[0]
         if progress:
@@ -195,10 +196,19 @@ def build(
     return report
 
 
-def _run(con: duckdb.DuckDBPyConnection, model: Model, max_raw: int, remade: set[str]) -> int:
+def _config_digest(con: duckdb.DuckDBPyConnection) -> str:
+    """What the configuration tables hold, as a digest: an incremental model reading them starts again from scratch
+    when it changes (a new hashtag, schedule or host, opting out respected or not)."""
+    held = [con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in CONFIG_TABLES]
+    return hashlib.md5(repr(held).encode("utf-8")).hexdigest()
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection, model: Model, max_raw: int, remade: set[str], settings: str = ""
+) -> int:
     """Materialize one model; for an incremental one, return how many raw records it looked at. `remade` collects
     the incremental models made from scratch in this build: an upsert model reading one is made from scratch too,
-    as the rows it already holds came from rows that are gone."""
+    as the rows it already holds came from rows that are gone. `settings` is the configuration's digest."""
     try:
         if model.kind == "view":
             con.execute(f"CREATE OR REPLACE VIEW {model.name} AS {model.sql}")
@@ -217,9 +227,11 @@ def _run(con: duckdb.DuckDBPyConnection, model: Model, max_raw: int, remade: set
                     _record_all(con, model)
                     remade.add(model.name)
             return 0
-        sql_md5 = hashlib.md5(model.sql.encode("utf-8")).hexdigest()
+        reads_config = any(re.search(rf"\b{t}\b", _COMMENT.sub("", model.sql)) for t in CONFIG_TABLES)
+        sql_md5 = hashlib.md5((model.sql + (settings if reads_config else "")).encode("utf-8")).hexdigest()
         row = con.execute("SELECT last_raw_id, sql_md5 FROM build_state WHERE model = ?", [model.name]).fetchone()
-        # a model whose SQL changed since it was built (a new tagtrail) starts again from the first raw record
+        # a model whose SQL (or the configuration it reads) changed since it was built starts again from the first
+        # raw record
         last = row[0] if row and row[1] == sql_md5 and _table_exists(con, model.name) else 0
         if model.kind != "incremental" and model.depends_on & remade:
             last = 0
