@@ -13,9 +13,9 @@ differ from the last build, old and new (a row gone, a row new, both versions of
 models can remake only what those rows feed, reading where things were (a post's old session) and are. When the
 model was made from scratch, changed_<model> is empty and every model reading the model is made from scratch too.
 The KEYs of an upsert need not be unique: all the rows of a KEY are replaced together (chat_memberships: every chat
-of a post). Dependencies are found from the names a model
-mentions (`changed_<model>` depends on the model). The whole build is one transaction: readers see the old marts or
-the new ones, never half of each.
+of a post). A model whose SQL, or the configuration it reads, changed since its last build is made from scratch.
+Dependencies are found from the names a model mentions (`changed_<model>` depends on the model). The whole build is
+one transaction: readers see the old marts or the new ones, never half of each.
 """
 
 from __future__ import annotations
@@ -215,8 +215,13 @@ def _run(
             if model.depends_on & remade:
                 remade.add(model.name)  # what reads the view reads the remade rows
             return 0
+        reads_config = any(re.search(rf"\b{t}\b", _COMMENT.sub("", model.sql)) for t in CONFIG_TABLES)
+        sql_md5 = hashlib.md5((model.sql + (settings if reads_config else "")).encode("utf-8")).hexdigest()
+        row = con.execute("SELECT last_raw_id, sql_md5 FROM build_state WHERE model = ?", [model.name]).fetchone()
+        # a model whose SQL (or the configuration it reads) changed since it was built starts again from scratch
+        same = bool(row and row[1] == sql_md5 and _table_exists(con, model.name)) and not model.depends_on & remade
         if model.kind == "table":
-            if model.keys and _table_exists(con, model.name) and not model.depends_on & remade:
+            if model.keys and same:
                 con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS {model.sql}")
                 _record_changes(con, model, old=model.name)
                 con.execute(f"CREATE OR REPLACE TABLE {model.name} AS SELECT * FROM _new")
@@ -226,12 +231,9 @@ def _run(
                 if model.keys:
                     _record_all(con, model)
                     remade.add(model.name)
+            if model.keys:
+                _record_state(con, model.name, max_raw, sql_md5)
             return 0
-        reads_config = any(re.search(rf"\b{t}\b", _COMMENT.sub("", model.sql)) for t in CONFIG_TABLES)
-        sql_md5 = hashlib.md5((model.sql + (settings if reads_config else "")).encode("utf-8")).hexdigest()
-        row = con.execute("SELECT last_raw_id, sql_md5 FROM build_state WHERE model = ?", [model.name]).fetchone()
-        # a model whose SQL (or the configuration it reads) changed since it was built starts again from the first
-        # raw record
         last = row[0] if row and row[1] == sql_md5 and _table_exists(con, model.name) else 0
         if model.kind != "incremental" and model.depends_on & remade:
             last = 0
@@ -250,14 +252,18 @@ def _run(
             con.execute(f"INSERT INTO {model.name} BY NAME {model.sql}")
         else:
             _upsert(con, model)
-        con.execute(
-            "INSERT OR REPLACE INTO build_state (model, last_raw_id, built_at, sql_md5) VALUES (?, ?, now(), ?)",
-            [model.name, max_raw, sql_md5],
-        )
+        _record_state(con, model.name, max_raw, sql_md5)
         return int(max_raw - last)
     except duckdb.Error as e:
         first = str(e).splitlines()[0]
         raise RuntimeError(f"{model.path.relative_to(MODELS_DIR.parent.parent)}: {first}") from e
+
+
+def _record_state(con: duckdb.DuckDBPyConnection, name: str, max_raw: int, sql_md5: str) -> None:
+    con.execute(
+        "INSERT OR REPLACE INTO build_state (model, last_raw_id, built_at, sql_md5) VALUES (?, ?, now(), ?)",
+        [name, max_raw, sql_md5],
+    )
 
 
 def _same_keys(model: Model, left: str, right: str) -> str:
