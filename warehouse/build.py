@@ -222,10 +222,10 @@ def _run(
         same = bool(row and row[1] == sql_md5 and _table_exists(con, model.name)) and not model.depends_on & remade
         if model.kind == "table":
             if model.keys and same:
+                # compared with the rows it holds, and only the KEYs that differ rewritten
                 con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS {model.sql}")
                 _record_changes(con, model, old=model.name)
-                con.execute(f"CREATE OR REPLACE TABLE {model.name} AS SELECT * FROM _new")
-                con.execute("DROP TABLE _new")
+                _replace_changed(con, model)
             else:
                 con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
                 if model.keys:
@@ -290,11 +290,20 @@ def _upsert(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     keys = ", ".join(model.keys)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS {model.sql}")
     scope = f"SELECT {keys} FROM _new" + (f" UNION SELECT {keys} FROM {model.scope}" if model.scope else "")
+    # found by the KEY columns alone, then fetched by row id: no scan of every row's wide columns (a post's HTML)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _old AS
-            SELECT m.* FROM {model.name} m SEMI JOIN ({scope}) s ON {_same_keys(model, 'm', 's')}"""
+            SELECT * FROM {model.name} WHERE rowid IN (
+                SELECT m.rowid FROM {model.name} m SEMI JOIN ({scope}) s ON {_same_keys(model, 'm', 's')})"""
     )
     _record_changes(con, model, old="_old")
+    con.execute("DROP TABLE _old")
+    _replace_changed(con, model)
+
+
+def _replace_changed(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    """Replace the rows of the KEYs in changed_<model> by those in the temp table _new."""
+    keys = ", ".join(model.keys)
     changed = f"(SELECT DISTINCT {keys} FROM changed_{model.name})"
     con.execute(f"DELETE FROM {model.name} m USING {changed} c WHERE {_same_keys(model, 'm', 'c')}")
     con.execute(
@@ -302,4 +311,3 @@ def _upsert(con: duckdb.DuckDBPyConnection, model: Model) -> None:
             SELECT n.* FROM _new n SEMI JOIN {changed} c ON {_same_keys(model, 'n', 'c')}"""
     )
     con.execute("DROP TABLE _new")
-    con.execute("DROP TABLE _old")
