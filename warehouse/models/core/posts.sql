@@ -22,10 +22,13 @@ WITH changed AS (
     FROM stg_mastodon_deletes d
     JOIN mastodon_status_ids ids ON ids.origin = d.origin AND ids.local_id = d.local_id
     WHERE d.raw_id > last_built()
+), changed_versions AS MATERIALIZED (
+    -- few on an incremental build: read once (each read scans every version's columns)
+    SELECT * FROM post_versions WHERE last_built() > 0 AND post_id IN (SELECT post_id FROM changed)
 ), versions AS NOT MATERIALIZED (
     SELECT * FROM post_versions WHERE last_built() = 0
     UNION ALL
-    SELECT * FROM post_versions WHERE last_built() > 0 AND post_id IN (SELECT post_id FROM changed)
+    SELECT * FROM changed_versions
 ), resolved AS NOT MATERIALIZED (
     SELECT
         v.*,
