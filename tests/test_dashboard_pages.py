@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 from dashboard_archive import HOSTILE_AUTHOR, archive_without_chats, scenario_archive, unbuilt_archive
 from factories import rows
@@ -192,25 +193,67 @@ def test_every_query_the_pages_run_is_registered_and_answers(archive: Path) -> N
             assert all(frame.height > 0 for frame in frames), (page, name)
 
 
-def test_the_network_places_only_the_busiest_people_in_reply_pairs_the_same_way_every_time(
-    archive: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def placed(people: pl.DataFrame) -> dict[str, tuple[float, float]]:
+    return {a: (x, y) for a, x, y in people.select("author_id", "x", "y").iter_rows() if x is not None}
+
+
+def test_the_network_places_only_the_busiest_people_in_reply_pairs_the_same_way_every_time(archive: Path) -> None:
     from warehouse import queries
 
     people, pairs = queries.network_map(archive, queries.Filters())
-    placed = dict(zip(people["author_id"], zip(people["x"], people["y"], strict=True), strict=True))
+    at = placed(people)
     # dan and eve never replied nor were replied to; host, ann and bob are in the two pairs
-    assert {a for a, xy in placed.items() if xy[0] is not None} == {"host@a.social", "ann@a.social", "bob@b.social"}
-    assert all(-1 <= v <= 1 for xy in placed.values() if xy[0] is not None for v in xy)
+    assert set(at) == {"host@a.social", "ann@a.social", "bob@b.social"} and pairs.height == 2
+    assert all(-1 <= v <= 1 for xy in at.values() for v in xy)
     assert queries.network_map(archive, queries.Filters())[0].equals(people)
+    # the whole range is drawn where the build laid it out
+    assert at == {a: (x, y) for a, x, y in rows(archive, "SELECT author_id, x, y FROM network_people "
+                                                        "WHERE scope IS NULL AND x IS NOT NULL")}
+
+
+def test_a_narrower_network_is_laid_out_when_asked_with_the_same_rule_as_the_builds(archive: Path) -> None:
+    from warehouse import queries
+
+    whole_people, whole_pairs = queries.network_map(archive, queries.Filters())
+    # every session, but through a date range: summed and laid out at query time, the same people and pairs
+    people, pairs = queries.network_map(archive, queries.Filters(since=date(2026, 3, 1)))
+    assert people.drop("x", "y").equals(whole_people.drop("x", "y"))
+    assert pairs.drop("x", "y", "x2", "y2").equals(whole_pairs.drop("x", "y", "x2", "y2"))
+    assert set(placed(people)) == set(placed(whole_people))
+    assert all(-1 <= v <= 1 for xy in placed(people).values() for v in xy)
+    assert queries.network_map(archive, queries.Filters(since=date(2026, 3, 1)))[0].equals(people)
+    # one session: ann answered the host's question, and only they are drawn
+    people, pairs = queries.network_map(archive, queries.Filters(), "CTQCollab-2026-03-12")
+    assert set(placed(people)) == {"host@a.social", "ann@a.social"}
+    assert pairs.select("source_author_id", "target_author_id", "replies", "source_handle").rows() == [
+        ("ann@a.social", "host@a.social", 1, "ann")]
+    assert pairs["x"].is_not_null().all() and pairs["x2"].is_not_null().all()
+
+
+def test_the_cap_on_drawn_people_holds_in_the_build_and_in_a_narrower_view(
+    archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from factories import build_with, config_file
+
+    from warehouse import layout, queries
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(archive, copy)
+    narrower = queries.Filters(since=date(2026, 3, 1))
     # capped at the two busiest (host with 4 posts, bob with 3), who never replied to each other: nothing is drawn,
     # while the counts beside the drawing still hold every pair
-    monkeypatch.setattr(queries, "DRAWN_PEOPLE", 2)
-    people, pairs = queries.network_map(archive, queries.Filters())
-    assert people["x"].is_not_null().sum() == 0 and pairs["x"].is_not_null().sum() == 0 and pairs.height == 2
-    monkeypatch.setattr(queries, "DRAWN_PEOPLE", 3)
-    people, pairs = queries.network_map(archive, queries.Filters())
-    assert people["x"].is_not_null().sum() == 3 and pairs["x"].is_not_null().sum() == 2
+    monkeypatch.setattr(layout, "DRAWN_PEOPLE", 2)
+    build_with(copy, config_file(tmp_path))
+    for f in (queries.Filters(), narrower):
+        people, pairs = queries.network_map(copy, f)
+        assert people["x"].is_not_null().sum() == 0 and pairs["x"].is_not_null().sum() == 0 and pairs.height == 2
+    monkeypatch.setattr(layout, "DRAWN_PEOPLE", 3)
+    build_with(copy, config_file(tmp_path))
+    for f in (queries.Filters(), narrower):
+        people, pairs = queries.network_map(copy, f)
+        assert people["x"].is_not_null().sum() == 3 and pairs["x"].is_not_null().sum() == 2
 
 
 @pytest.fixture(scope="module")
@@ -228,6 +271,34 @@ def mixed_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import_x(db, write_twarc_flat(tmp / "x.jsonl"))
     build_with(db, config_file(tmp, X_CONFIG))
     return db
+
+
+def test_the_session_series_reads_the_same_figures_from_session_stats_as_from_participation(archive: Path) -> None:
+    from warehouse import queries
+
+    # the scenario is all Mastodon: every platform (session_stats) and Mastodon alone (participation) agree
+    every = queries.session_series(archive, queries.Filters())
+    assert every.height == 3 and every.equals(queries.session_series(archive, queries.Filters(platform="mastodon")))
+
+
+def test_the_participants_table_counts_the_same_from_participation_as_per_platform(archive: Path) -> None:
+    from warehouse import queries
+
+    # every platform reads participation; a platform counts participation_platforms: one platform here, one answer
+    for f in (queries.Filters(), queries.Filters(since=date(2026, 3, 10))):
+        every = queries.participants_table(archive, f)
+        assert every.height > 0
+        assert every.equals(queries.participants_table(archive, queries.Filters(f.chat, f.since, f.until, "mastodon")))
+
+
+def test_the_session_series_of_every_platform_equals_the_sum_over_each_platform(mixed_archive: Path) -> None:
+    from warehouse import queries
+
+    # every platform reads session_stats; one platform sums participation_platforms
+    every = queries.session_series(mixed_archive, queries.Filters())
+    each = pl.concat([queries.session_series(mixed_archive, queries.Filters(platform=p)) for p in ("mastodon", "x")])
+    summed = each.group_by("chat", "session_id").agg(pl.col("posts").sum()).sort("session_id")
+    assert every.height > 0 and summed.equals(every.select("chat", "session_id", "posts").sort("session_id"))
 
 
 def test_the_platform_filter_shows_one_platforms_share_of_a_mixed_chat(

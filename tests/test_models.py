@@ -185,6 +185,20 @@ def test_rebuilding_from_scratch_gives_exactly_the_same_marts(archive: Path, tmp
     assert {t: sorted(map(repr, rows(copy, f"SELECT * FROM {t}"))) for t in MARTS} == before
 
 
+def test_the_network_layout_made_by_incremental_builds_equals_a_full_builds(archive: Path, tmp_path: Path) -> None:
+    import shutil
+
+    # the fixture's archive was built twice, the second time incrementally after b.social's posts
+    query = "SELECT scope, author_id, x, y FROM network_people WHERE x IS NOT NULL ORDER BY ALL"
+    placed = rows(archive, query)
+    assert {(scope, author) for scope, author, _, _ in placed} == {
+        (scope, author) for scope in ("CTQCollab", None) for author in ("host@a.social", "ann@a.social", "bob@b.social")}
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(archive, copy)
+    build_with(copy, load_config(config_file(tmp_path), required=True), full=True)
+    assert rows(copy, query) == placed  # to the last bit: the layout is seeded and its input ordered
+
+
 def test_an_incremental_model_whose_sql_changed_is_rebuilt_not_appended(
     archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

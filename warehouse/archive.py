@@ -60,17 +60,6 @@ WHERE NOT EXISTS (
 ORDER BY line NULLS LAST, seq
 """
 
-# Split a block of a JSON Lines file ($text) into numbered lines, skipping blank ones. Line numbers count
-# from the block's first line, so a bad line is reported where the user's editor shows it.
-_SPLIT_LINES = """
-SELECT line, CASE WHEN $has_cr THEN rtrim(text, chr(13)) ELSE text END AS text
-FROM (
-    SELECT unnest(parts) AS text, unnest(range($first_line, $first_line + len(parts))) AS line
-    FROM (SELECT string_split($text, chr(10)) AS parts)
-)
-WHERE NOT regexp_full_match(text, '[ \\t\\r\\x0b\\x0c]*')
-"""
-
 # What a status line must hold, read in one parse of the line (each JSON function call parses its input again).
 _STATUS_FIELDS = (
     '{"event": "VARCHAR", "payload": "JSON", "uri": "VARCHAR", "id": "VARCHAR", "created_at": "VARCHAR", '
@@ -141,15 +130,55 @@ FROM statuses
 """.replace("{fields}", _STATUS_FIELDS.replace("{", "{{").replace("}", "}}"))
 
 
+# The common line, one Status entity, is recognized in one parse that reads only what a status must hold. Such a
+# line is stored as it is; every other line (an API page, a streaming event, anything malformed) goes through the
+# full classification above. `plain` is true only for lines that classification would store as a status unchanged.
+_PLAIN_STATUS_SHAPE = (
+    '{"event": "VARCHAR", "uri": "VARCHAR", "id": "VARCHAR", "created_at": "VARCHAR", "account": {"id": "VARCHAR"}}'
+)
+_SORT_BLOCK = f"""
+CREATE OR REPLACE TEMP TABLE _sorted AS
+SELECT line, plain, CASE WHEN plain THEN md5_number(text) END AS h
+FROM (
+    SELECT line, text, coalesce(
+        s.event IS NULL AND s.uri IS NOT NULL AND s.id IS NOT NULL AND s.account.id IS NOT NULL
+            AND try_cast(s.created_at AS TIMESTAMPTZ) IS NOT NULL,
+        FALSE) AS plain
+    FROM (SELECT line, text, try(json_transform(text, '{_PLAIN_STATUS_SHAPE}')) AS s FROM _block)
+)
+"""
+# The plain statuses not held yet for this instance, each payload once (from its first line), lined up with the
+# block's rows (h is NULL where nothing is to be stored) so that the insert reads both side by side, in order,
+# without carrying payloads through a join or a sort.
+_NEW_PLAIN = """
+CREATE OR REPLACE TEMP TABLE _new AS
+SELECT s.line, n.h
+FROM _sorted s LEFT JOIN (
+    SELECT line, h FROM _sorted s
+    WHERE plain AND NOT EXISTS (
+        SELECT 1 FROM raw_records r WHERE r.payload_md5 = s.h AND r.origin = $origin AND r.source = 'mastodon')
+    QUALIFY row_number() OVER (PARTITION BY h ORDER BY line) = 1
+) n USING (line)
+ORDER BY s.line
+"""
+_INSERT_PLAIN = """
+INSERT INTO raw_records (source, kind, origin, query, is_context, fetched_at, file, line, payload, payload_md5)
+SELECT 'mastodon', 'status', $origin, NULL, FALSE, $fetched_at, $file, b.line, b.text, n.h
+FROM _block b POSITIONAL JOIN _new n
+WHERE n.h IS NOT NULL
+"""
+
+# DuckDB writes a transaction's appended rows straight into the file a row group (122,880 rows) at a time; what is
+# left over when it commits goes through the write-ahead log and is written again by the next checkpoint. So an
+# import commits just after its new records fill a row group, once it has held the file HOLD_SECONDS.
+ROW_GROUP_ROWS = 122_880
+
+
 class LineBlock(Protocol):
-    """Whole lines of a file: `text` starts at line `first_line`; `has_cr` if any line ends in a carriage return."""
+    """Whole lines of a file: an Arrow table (line: int64, text: string), blank lines left out."""
 
     @property
-    def text(self) -> str: ...
-    @property
-    def first_line(self) -> int: ...
-    @property
-    def has_cr(self) -> bool: ...
+    def lines(self) -> pa.Table: ...
 
 
 _Block = TypeVar("_Block", bound=LineBlock)
@@ -222,36 +251,44 @@ class Archive:
     def store_mastodon_blocks(
         self, blocks: Iterable[_Block], *, instance: str, file: str, fetched_at: datetime
     ) -> Iterator[tuple[_Block, StoreResult]]:
-        """Validate and store blocks of whole lines of a Mastodon JSON Lines file (see LineBlock); yields each block
-        with what it did once it is committed. Bad lines are kept aside with the reason.
+        """Validate and store blocks of numbered lines of a Mastodon JSON Lines file (see LineBlock); yields each
+        block with what it did once it is committed. Bad lines are kept aside with the reason.
 
-        One connection serves many blocks, one transaction each (opening and closing the file per block costs a
-        checkpoint each time); it is handed back every HOLD_SECONDS so that other processes waiting for the file
-        get their turn."""
+        One connection serves many blocks. A transaction covers blocks until the file has been held HOLD_SECONDS and
+        the new records just filled a row group (see ROW_GROUP_ROWS), or until twice that long; the file is then
+        handed back so that other processes waiting for it get their turn."""
         con: duckdb.DuckDBPyConnection | None = None
-        held_since = 0.0
+        done: list[tuple[_Block, StoreResult]] = []
+        held_since, pending_rows = 0.0, 0
+        params = {"origin": instance, "fetched_at": fetched_at, "file": file}
         try:
             for block in blocks:
                 if con is None:
                     con, held_since = connect(self.path), time.monotonic()
                     con.execute(f"SET memory_limit = '{IMPORT_MEMORY}'")
-                con.execute("BEGIN TRANSACTION")
+                    # Its checkpoint would otherwise merge each commit's last, partly filled row group into the
+                    # next one, rewriting megabytes of payloads every time the file is handed back.
+                    con.execute("SET max_vacuum_tasks = 0")
+                if not done:
+                    con.execute("BEGIN TRANSACTION")
                 try:
-                    # materialized first: unnesting the split inside the classifying query costs ten times more
-                    con.execute(
-                        f"CREATE OR REPLACE TEMP TABLE _lines AS {_SPLIT_LINES}",
-                        {"text": block.text, "first_line": block.first_line, "has_cr": block.has_cr},
-                    )
-                    result = _store_classified(con, "_lines", instance=instance, file=file, fetched_at=fetched_at)
-                    con.execute("DROP TABLE _lines")
-                    con.execute("COMMIT")
+                    result = _store_block(con, block.lines, params)
                 except BaseException:
                     con.execute("ROLLBACK")
                     raise
-                if time.monotonic() - held_since > HOLD_SECONDS:
+                done.append((block, result))
+                filled = (pending_rows + result.new) // ROW_GROUP_ROWS > pending_rows // ROW_GROUP_ROWS
+                pending_rows += result.new
+                held = time.monotonic() - held_since
+                if (held > HOLD_SECONDS and filled) or held > 2 * HOLD_SECONDS:
+                    con.execute("COMMIT")
                     con.close()
                     con = None
-                yield block, result
+                    yield from done
+                    done, pending_rows = [], 0
+            if con is not None and done:
+                con.execute("COMMIT")
+                yield from done
         finally:
             if con is not None:
                 con.close()
@@ -326,6 +363,28 @@ class Archive:
             raw = con.execute("SELECT count(*) FROM raw_records").fetchone()[0]
             rejected = con.execute("SELECT count(*) FROM rejected_records").fetchone()[0]
         return {"raw_records": raw, "rejected_records": rejected}
+
+
+def _store_block(con: duckdb.DuckDBPyConnection, lines: pa.Table, params: dict[str, object]) -> StoreResult:
+    """Store one block of numbered lines: the plain statuses straight from the block, the rest classified."""
+    con.register("_block", lines)
+    try:
+        con.execute(_SORT_BLOCK)
+        con.execute(_NEW_PLAIN, {"origin": params["origin"]})
+        new = con.execute(_INSERT_PLAIN, params).fetchone()[0]
+        plain = con.execute("SELECT count(*) FROM _sorted WHERE plain").fetchone()[0]
+        result = StoreResult(new=int(new), duplicates=int(plain - new))
+        if plain < len(lines):
+            con.execute("CREATE OR REPLACE TEMP TABLE _odd AS SELECT line, text FROM _block ANTI JOIN _sorted s "
+                        "ON _block.line = s.line AND s.plain")
+            result.add(_store_classified(con, "_odd", instance=str(params["origin"]), file=str(params["file"]),
+                                         fetched_at=params["fetched_at"]))  # type: ignore[arg-type]
+            con.execute("DROP TABLE _odd")
+        con.execute("DROP TABLE _new")
+        con.execute("DROP TABLE _sorted")
+        return result
+    finally:
+        con.unregister("_block")
 
 
 def _store_classified(

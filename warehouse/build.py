@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 
 from tagtrail.config import Config
-from warehouse import html_text
+from warehouse import html_text, layout
 from warehouse.db import reading, writing
 
 MODELS_DIR = Path(__file__).parent / "models"
@@ -177,6 +177,7 @@ def build(
     models = load_models()
     with writing(db) as con:
         html_text.register(con)
+        layout.register(con)
         con.execute((MODELS_DIR / "macros.sql").read_text(encoding="utf-8"))
         _write_config_tables(con, config)
         if full:

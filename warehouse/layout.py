@@ -1,28 +1,92 @@
 """Positions for drawing a conversation network: a seeded force-directed layout, so a view is stable between loads.
 
-Presentation only: the graph itself (who replied to whom, how often) comes from the interactions mart.
+Presentation only: the graph itself (who replied to whom, how often) comes from the interactions mart. The build
+lays out each chat's whole range, and all chats', into the `network_people` mart (through the SQL function
+`network_layout`); the dashboard lays out only a narrower view (a date range, a session, a platform) when it is
+asked for, starting from the mart's positions so it needs fewer steps and looks like the whole.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice
 
+import duckdb
 import networkx as nx
+import pyarrow as pa
+
+# The drawing stays readable with the few hundred busiest people of those who replied or were replied to.
+DRAWN_PEOPLE = 400
+# Steps of the layout from random starting points (the build), and from the whole range's positions (a narrower
+# view at query time: most people are already near their place, so a few steps settle the rest).
+SPRING_ITERATIONS = 60
+WARM_ITERATIONS = 20
+
+Position = tuple[float, float]
 
 
-def spring_positions(pairs: list[tuple[str, str, int]], *, seed: int = 7) -> dict[str, tuple[float, float]]:
+def spring_positions(pairs: Iterable[tuple[str, str, int]], *, seed: int = 7,
+                     start: Mapping[str, Position] | None = None,
+                     iterations: int = SPRING_ITERATIONS) -> dict[str, Position]:
     """x, y in [-1, 1] for everyone in a reply pair; people who reply to each other often sit close together.
 
     Only people with a reply are placed: the lone ones would be pushed to a ring around the rest and squeeze the
     conversation into the middle. Weights are damped (log) so one chatty pair does not pull everyone into a knot.
+    `start` gives starting points for some people (the others start at seeded random points).
     """
-    graph = nx.Graph()
+    weights: dict[tuple[str, str], float] = {}  # a pair who replied both ways is one edge, first seen one way
     for source, target, count in pairs:
-        if source == target:
-            continue
-        weight = math.log1p(count) + (graph[source][target]["weight"] if graph.has_edge(source, target) else 0.0)
-        graph.add_edge(source, target, weight=weight)
+        if source != target:
+            edge = (target, source) if (target, source) in weights else (source, target)
+            weights[edge] = weights.get(edge, 0.0) + math.log1p(count)
+    graph = nx.Graph()
+    graph.add_weighted_edges_from((source, target, weight) for (source, target), weight in weights.items())
     if graph.number_of_nodes() == 0:
         return {}
-    positions = nx.spring_layout(graph, iterations=60, weight="weight", seed=seed)
+    known = {node: start[node] for node in graph if start and node in start}
+    positions = nx.spring_layout(graph, pos=known or None, iterations=iterations, weight="weight", seed=seed)
     return {node: (float(x), float(y)) for node, (x, y) in positions.items()}
+
+
+def network_positions(people: Sequence[str], pairs: Iterable[tuple[str, str, int]], *,
+                      start: Mapping[str, Position] | None = None,
+                      iterations: int = SPRING_ITERATIONS) -> dict[str, Position]:
+    """Where to draw the DRAWN_PEOPLE busiest of `people` (busiest first) who are in a reply pair among `people`.
+
+    The one rule for who is drawn, used by the build (whole ranges) and by the dashboard (narrower views).
+    """
+    known = set(people)
+    pairs = [(s, t, n) for s, t, n in pairs if s in known and t in known]
+    talking = {s for s, _, _ in pairs} | {t for _, t, _ in pairs}
+    drawn = set(islice((p for p in people if p in talking), DRAWN_PEOPLE))
+    return spring_positions([(s, t, n) for s, t, n in pairs if s in drawn and t in drawn],
+                            start=start, iterations=iterations)
+
+
+_PLACED = pa.list_(pa.struct([("author_id", pa.string()), ("x", pa.float64()), ("y", pa.float64())]))
+
+
+def _network_layout_arrow(people: pa.Array, pairs: pa.Array) -> pa.Array:
+    placed = []
+    for names, edges in zip(people.to_pylist(), pairs.to_pylist(), strict=True):
+        at = network_positions(names or [], ((e["source"], e["target"], e["replies"]) for e in edges or []))
+        placed.append([{"author_id": a, "x": x, "y": y} for a, (x, y) in sorted(at.items())])
+    return pa.array(placed, _PLACED)
+
+
+def register(con: duckdb.DuckDBPyConnection) -> None:
+    """Make network_layout(people VARCHAR[] busiest first, pairs STRUCT(source, target, replies)[]) available in
+    SQL on this connection: the list of (author_id, x, y) that network_positions gives."""
+    with contextlib.suppress(duckdb.Error):
+        con.remove_function("network_layout")
+    con.create_function(
+        "network_layout",
+        _network_layout_arrow,
+        [duckdb.sqltype("VARCHAR[]"), duckdb.sqltype("STRUCT(source VARCHAR, target VARCHAR, replies BIGINT)[]")],
+        duckdb.sqltype("STRUCT(author_id VARCHAR, x DOUBLE, y DOUBLE)[]"),
+        type="arrow",
+        null_handling="special",
+        side_effects=False,
+    )

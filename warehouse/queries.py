@@ -15,11 +15,11 @@ from typing import Any
 import polars as pl
 
 from warehouse.db import ArchiveError, reading
-from warehouse.layout import spring_positions
+from warehouse.layout import WARM_ITERATIONS, network_positions
 
 # The marts a page needs; an archive without them has not been built yet.
 REQUIRED_MARTS = ("chats", "session_stats", "participants", "participation_platforms", "session_retention",
-                  "session_minutes")
+                  "session_minutes", "network_people", "network_pairs", "transcript_posts")
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,17 @@ def overview_figures(db: Path | str, f: Filters) -> pl.DataFrame:
 
 def session_series(db: Path | str, f: Filters) -> pl.DataFrame:
     """Per session: participants split into newcomers and returning members, posts, and rolling retention."""
+    if f.platform is None:
+        # every platform: session_stats holds the same figures, one row per session
+        return _frame(
+            db,
+            f"""SELECT s.chat, s.session_id, s.session_number, s.start_at, s.posts, s.participants, s.newcomers,
+                       s."returning", r.rolling_retention
+                FROM session_stats s LEFT JOIN session_retention r USING (chat, session_id)
+                WHERE {_SESSION_FILTER} AND s.participants > 0
+                ORDER BY s.start_at, s.chat""",
+            f.params(),
+        )
     return _frame(
         db,
         f"""WITH pp AS ({_FILTERED_PARTICIPATION})
@@ -144,28 +155,31 @@ def sessions_table(db: Path | str, f: Filters) -> pl.DataFrame:
 def session_transcript(db: Path | str, chat: str, session_id: str) -> pl.DataFrame:
     """The session's posts in thread order: each reply under its parent (`level` deep), each thread under the
     question it asks or answers (`section`, NULL for talk outside the questions)."""
-    return _frame(
-        db,
-        """WITH RECURSIVE cp AS (
-               SELECT c.*, p.text, p.url, a.handle
-               FROM chat_posts c JOIN posts p USING (post_id) LEFT JOIN authors a ON a.author_id = c.author_id
-               WHERE c.chat = ? AND c.session_id = ?
-           ), tree AS (
-               SELECT post_id, post_id AS root, 0 AS level,
-                      strftime(created_at, '%Y%m%d%H%M%S') || post_id AS path
-               FROM cp WHERE in_reply_to_post_id IS NULL OR in_reply_to_post_id NOT IN (SELECT post_id FROM cp)
-               UNION ALL
-               SELECT c.post_id, t.root, t.level + 1, t.path || '/' || strftime(c.created_at, '%Y%m%d%H%M%S') || c.post_id
-               FROM cp c JOIN tree t ON c.in_reply_to_post_id = t.post_id
-               WHERE t.level < 200
-           )
-           SELECT cp.post_id, cp.created_at, cp.author_id, cp.handle, cp.text, cp.url, t.level,
-                  cp.is_question, cp.question_number, cp.answers_question,
-                  coalesce(r.question_number, r.answers_question) AS section
-           FROM tree t JOIN cp USING (post_id) JOIN cp r ON r.post_id = t.root
-           ORDER BY section NULLS LAST, t.path""",
-        [chat, session_id],
-    )
+    with reading(db) as con:
+        # the session's start first: transcript_posts is stored in that order, so the scan reads only its rows
+        found = con.execute("SELECT start_at FROM sessions WHERE chat = ? AND session_id = ?",
+                            [chat, session_id]).fetchall()
+        start_at = found[0][0] if found else None
+        return con.sql(
+            """WITH RECURSIVE cp AS (
+                   SELECT * FROM transcript_posts WHERE session_start_at = ? AND chat = ? AND session_id = ?
+               ), tree AS (
+                   SELECT post_id, post_id AS root, 0 AS level,
+                          strftime(created_at, '%Y%m%d%H%M%S') || post_id AS path
+                   FROM cp WHERE in_reply_to_post_id IS NULL OR in_reply_to_post_id NOT IN (SELECT post_id FROM cp)
+                   UNION ALL
+                   SELECT c.post_id, t.root, t.level + 1,
+                          t.path || '/' || strftime(c.created_at, '%Y%m%d%H%M%S') || c.post_id
+                   FROM cp c JOIN tree t ON c.in_reply_to_post_id = t.post_id
+                   WHERE t.level < 200
+               )
+               SELECT cp.post_id, cp.created_at, cp.author_id, cp.handle, cp.text, cp.url, t.level,
+                      cp.is_question, cp.question_number, cp.answers_question,
+                      coalesce(r.question_number, r.answers_question) AS section
+               FROM tree t JOIN cp USING (post_id) JOIN cp r ON r.post_id = t.root
+               ORDER BY section NULLS LAST, t.path""",
+            params=[start_at, chat, session_id],
+        ).pl()
 
 
 def session_questions(db: Path | str, chat: str, session_id: str) -> pl.DataFrame:
@@ -194,17 +208,26 @@ def session_people(db: Path | str, chat: str, session_id: str) -> pl.DataFrame:
 
 def participants_table(db: Path | str, f: Filters) -> pl.DataFrame:
     """Everyone who took part in a session within the filters, with their whole-chat figures and role."""
+    if f.platform is None:
+        # every platform: participation has one row per person and session, so nothing to count twice
+        present = f"""SELECT pa.chat, pa.author_id, count(*) AS sessions_in_range, sum(pa.posts) AS posts_in_range
+                      FROM participation pa JOIN sessions s USING (chat, session_id)
+                      WHERE {_SESSION_FILTER} GROUP BY pa.chat, pa.author_id"""
+        params = f.params()
+    else:
+        present = f"""SELECT chat, author_id, count(DISTINCT session_id) AS sessions_in_range,
+                             sum(posts) AS posts_in_range
+                      FROM ({_FILTERED_PARTICIPATION}) GROUP BY ALL"""
+        params = _participation_params(f)
     return _frame(
         db,
-        f"""WITH pp AS ({_FILTERED_PARTICIPATION}),
-            present AS (SELECT chat, author_id, count(DISTINCT session_id) AS sessions_in_range, sum(posts) AS posts_in_range
-                        FROM pp GROUP BY ALL)
+        f"""WITH present AS ({present})
             SELECT p.chat, p.author_id, p.handle, p.display_name, p.role, p.sessions_attended, pr.sessions_in_range,
                    pr.posts_in_range::BIGINT AS posts_in_range, p.posts, p.replies_sent, p.replies_received,
                    p.distinct_partners, p.attendance_share, p.first_post_at, p.last_post_at
             FROM participants p JOIN present pr USING (chat, author_id)
-            ORDER BY p.posts DESC, p.author_id""",
-        _participation_params(f),
+            ORDER BY p.posts DESC, p.author_id, p.chat""",
+        params,
     )
 
 
@@ -233,72 +256,78 @@ def retention_heatmap(db: Path | str, f: Filters) -> pl.DataFrame:
 
 
 # --- Conversation network -------------------------------------------------------------------------------------
+# A whole range (one chat or all chats, no dates, session or platform) is read as the build laid it out, from the
+# network_people and network_pairs marts. A narrower view is summed from the per-session marts and laid out here,
+# starting from the whole range's positions (warehouse.layout). All chats at once draw people, not chat members:
+# the same person in two chats is one node, shown with the chat where they posted most.
 
-def network_edges(db: Path | str, f: Filters, session_id: str | None = None) -> pl.DataFrame:
-    """Who replied to whom (summed over the sessions in view), most frequent pairs first."""
-    return _frame(
-        db,
-        f"""SELECT i.chat, i.source_author_id, sa.handle AS source_handle, i.target_author_id,
-                   ta.handle AS target_handle, sum(i.count)::BIGINT AS replies
-            FROM interactions i
-            JOIN sessions s USING (chat, session_id)
-            LEFT JOIN authors sa ON sa.author_id = i.source_author_id
-            LEFT JOIN authors ta ON ta.author_id = i.target_author_id
-            WHERE i.kind = 'reply' AND {_SESSION_FILTER} AND (?::VARCHAR IS NULL OR i.session_id = ?)
-            GROUP BY ALL ORDER BY replies DESC, i.source_author_id, i.target_author_id""",
-        [*f.params(), session_id, session_id],
-    )
-
-
-def network_people(db: Path | str, f: Filters, session_id: str | None = None) -> pl.DataFrame:
-    """The people in view with their posts there and their role in the chat."""
-    return _frame(
-        db,
-        f"""WITH pp AS ({_FILTERED_PARTICIPATION})
-            SELECT pp.chat, pp.author_id, a.handle, any_value(p.role) AS role, sum(pp.posts)::BIGINT AS posts
-            FROM pp
-            LEFT JOIN authors a ON a.author_id = pp.author_id
-            LEFT JOIN participants p ON p.chat = pp.chat AND p.author_id = pp.author_id
-            WHERE ?::VARCHAR IS NULL OR pp.session_id = ?
-            GROUP BY ALL ORDER BY posts DESC, pp.author_id""",
-        [*_participation_params(f), session_id, session_id],
-    )
-
-
-DRAWN_PEOPLE = 400
+_WHOLE_PEOPLE = """SELECT chat, author_id, handle, role, posts, x, y FROM network_people
+                   WHERE scope IS NOT DISTINCT FROM ? ORDER BY posts DESC, author_id"""
+_WHOLE_PAIRS = """SELECT n.chat, n.source_author_id, sp.handle AS source_handle, n.target_author_id,
+                         tp.handle AS target_handle, n.replies, sp.x, sp.y, tp.x AS x2, tp.y AS y2
+                  FROM network_pairs n
+                  JOIN network_people sp ON sp.scope IS NOT DISTINCT FROM n.scope AND sp.author_id = n.source_author_id
+                  JOIN network_people tp ON tp.scope IS NOT DISTINCT FROM n.scope AND tp.author_id = n.target_author_id
+                  WHERE n.scope IS NOT DISTINCT FROM ?
+                  ORDER BY n.replies DESC, n.source_author_id, n.target_author_id"""
+_VIEW_PEOPLE = f"""WITH pp AS (
+                       SELECT pp.chat, pp.author_id, sum(pp.posts)::BIGINT AS posts
+                       FROM participation_platforms pp JOIN sessions s USING (chat, session_id)
+                       WHERE {_SESSION_FILTER} AND (?::VARCHAR IS NULL OR pp.platform = ?)
+                         AND (?::VARCHAR IS NULL OR pp.session_id = ?)
+                       GROUP BY ALL
+                   ), people AS (
+                       SELECT first(chat ORDER BY posts DESC, chat) AS chat, author_id, sum(posts)::BIGINT AS posts
+                       FROM pp GROUP BY author_id
+                   )
+                   SELECT pe.chat, pe.author_id, a.handle, p.role, pe.posts
+                   FROM people pe
+                   LEFT JOIN authors a ON a.author_id = pe.author_id
+                   LEFT JOIN participants p ON p.chat = pe.chat AND p.author_id = pe.author_id
+                   ORDER BY pe.posts DESC, pe.author_id"""
+_VIEW_PAIRS = f"""WITH by_chat AS (
+                      SELECT i.chat, i.source_author_id, i.target_author_id, sum(i.count)::BIGINT AS replies
+                      FROM interactions i JOIN sessions s USING (chat, session_id)
+                      WHERE i.kind = 'reply' AND {_SESSION_FILTER} AND (?::VARCHAR IS NULL OR i.session_id = ?)
+                      GROUP BY ALL
+                  )
+                  SELECT first(chat ORDER BY replies DESC, chat) AS chat, source_author_id, target_author_id,
+                         sum(replies)::BIGINT AS replies
+                  FROM by_chat GROUP BY source_author_id, target_author_id
+                  ORDER BY replies DESC, source_author_id, target_author_id"""
+_WHOLE_POSITIONS = """SELECT author_id, x, y FROM network_people
+                      WHERE scope IS NOT DISTINCT FROM ? AND x IS NOT NULL"""
 
 
 def network_map(db: Path | str, f: Filters, session_id: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The people and the reply pairs between them, with x, y to draw them at (x2, y2: a pair's other end). Only
-    the DRAWN_PEOPLE busiest people who replied or were replied to get a place; the others' x, y are null."""
-    people = network_people(db, f, session_id)
-    pairs = network_edges(db, f, session_id)
-    if f.chat is None and people["chat"].n_unique() > 1:
-        # the same person in two chats is one node: the drawing shows people, whatever chat they met in
-        people = people.group_by("author_id").agg(
-            pl.col("chat").first(), pl.col("handle").first(), pl.col("role").first(), pl.col("posts").sum()
-        ).sort(["posts", "author_id"], descending=[True, False])
-        pairs = pairs.group_by(["source_author_id", "target_author_id"]).agg(
-            pl.col("chat").first(), pl.col("source_handle").first(), pl.col("target_handle").first(),
-            pl.col("replies").sum(),
-        ).sort(["replies", "source_author_id", "target_author_id"], descending=[True, False, False])
-    known = set(people["author_id"].to_list())
+    """The people in view (posts there, role in the chat) and the reply pairs between them (summed over the
+    sessions in view, most frequent first), with x, y to draw them at (x2, y2: a pair's other end). Only the
+    layout.DRAWN_PEOPLE busiest people who replied or were replied to get a place; the others' x, y are null."""
+    with reading(db) as con:
+        if session_id is None and f.since is None and f.until is None and f.platform is None:
+            return (con.sql(_WHOLE_PEOPLE, params=[f.chat]).pl(), con.sql(_WHOLE_PAIRS, params=[f.chat]).pl())
+        people = con.sql(_VIEW_PEOPLE, params=[*_participation_params(f), session_id, session_id]).pl()
+        pairs = con.sql(_VIEW_PAIRS, params=[*f.params(), session_id, session_id]).pl()
+        start = {a: (x, y) for a, x, y in con.execute(_WHOLE_POSITIONS, [f.chat]).fetchall()}
+    known = people["author_id"].implode()
     pairs = pairs.filter(pl.col("source_author_id").is_in(known) & pl.col("target_author_id").is_in(known))
-    # the drawing stays readable with the few hundred busiest people of those who replied or were replied to
-    talking = set(pairs["source_author_id"].to_list()) | set(pairs["target_author_id"].to_list())
-    drawn = set(people.filter(pl.col("author_id").is_in(talking)).head(DRAWN_PEOPLE)["author_id"].to_list())
-    at = spring_positions([
-        (source, target, count)
-        for source, target, count in pairs.select("source_author_id", "target_author_id", "replies").iter_rows()
-        if source in drawn and target in drawn
-    ])
+    at = network_positions(people["author_id"].to_list(),
+                           pairs.select("source_author_id", "target_author_id", "replies").iter_rows(),
+                           start=start, iterations=WARM_ITERATIONS)
     xy = pl.DataFrame({"author_id": list(at), "x": [p[0] for p in at.values()], "y": [p[1] for p in at.values()]},
                       schema={"author_id": pl.String, "x": pl.Float64, "y": pl.Float64})
-    people = people.join(xy, on="author_id", how="left")
-    pairs = (pairs.join(xy.rename({"author_id": "source_author_id"}), on="source_author_id", how="left")
+    handles = people.select("author_id", "handle")
+    pairs = (pairs.join(handles.rename({"author_id": "source_author_id", "handle": "source_handle"}),
+                        on="source_author_id", how="left", maintain_order="left")
+             .join(handles.rename({"author_id": "target_author_id", "handle": "target_handle"}),
+                   on="target_author_id", how="left", maintain_order="left")
+             .join(xy.rename({"author_id": "source_author_id"}), on="source_author_id", how="left",
+                   maintain_order="left")
              .join(xy.rename({"author_id": "target_author_id", "x": "x2", "y": "y2"}), on="target_author_id",
-                   how="left"))
-    return people, pairs
+                   how="left", maintain_order="left")
+             .select("chat", "source_author_id", "source_handle", "target_author_id", "target_handle", "replies",
+                     "x", "y", "x2", "y2"))
+    return people.join(xy, on="author_id", how="left", maintain_order="left"), pairs
 
 
 # --- Live -----------------------------------------------------------------------------------------------------

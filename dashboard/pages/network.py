@@ -4,7 +4,7 @@ import altair as alt
 import streamlit as st
 
 from dashboard import state
-from warehouse import queries
+from warehouse import layout, queries
 
 st.title("Conversation network")
 state.archive_or_stop()
@@ -56,7 +56,7 @@ graph.altair_chart(
 lone = nodes["x"].null_count()
 if lone:
     graph.caption(f"{lone:,} people are not drawn: those who neither sent nor received a reply here and, past the "
-                  f"{queries.DRAWN_PEOPLE} busiest, the quieter ones.")
+                  f"{layout.DRAWN_PEOPLE} busiest, the quieter ones.")
 pairs.markdown("**Top pairs**")
 pairs.dataframe(links.select("source_handle", "target_handle", "replies").head(50), hide_index=True,
                 width="stretch", column_config={"source_handle": "From", "target_handle": "To",
