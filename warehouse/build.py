@@ -182,6 +182,11 @@ def build(
         _write_config_tables(con, config)
         if full:
             drop_models(con, models)
+        else:
+            # An incremental build deletes and appends a few rows in many large tables; the checkpoint at its commit
+            # would merge ("vacuum") each touched row group with its neighbours, rewriting far more than changed
+            # (and raw_records' last row groups, which imports leave partly filled). A full build compacts them.
+            con.execute("SET max_vacuum_tasks = 0")
         max_raw = con.execute(_LATEST_RAW_ID).fetchone()[0]
         settings = _config_digest(con)
         remade: set[str] = set()
