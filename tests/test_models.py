@@ -3,19 +3,20 @@ questions and answers, participation, newcomers, retention, deletions, and rebui
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from chat_scenario import uri, write_instance_file
-from factories import build_with, config_file, rows
+from chat_scenario import Post, account_local_id, local_id, render, uri, write_instance_file
+from factories import CTQ_CONFIG, build_with, config_file, rows, status, write_jsonl
 from test_import_mastodon import import_file
 
 from tagtrail.config import load_config
+from warehouse.build import load_models
 
-MARTS = ["posts", "authors", "post_threads", "chat_memberships", "sessions", "chat_posts", "questions",
-         "participation", "interactions", "participants", "newcomer_outcomes", "retention", "session_stats",
-         "thread_stats", "chats", "network_pairs", "network_people", "transcript_posts"]
+# every table the build makes, but the per-build lists of what it touched (touched_posts, touched_sessions)
+MARTS = [m.name for m in load_models() if m.kind != "view" and not m.name.startswith("touched_")]
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +241,87 @@ def test_building_after_each_small_import_gives_the_same_marts_as_one_full_build
     assert rows(db, "SELECT count(*) FROM posts WHERE deleted_at IS NOT NULL")[0][0] > 0
     for table in MARTS:
         assert sorted(map(repr, rows(db, f"SELECT * FROM {table}"))) == incremental[table], table
+
+
+# A second chat on the same hashtag, with no schedule (a session ends after a 30-minute silence) and no configured
+# host (the host is whoever asks the most questions): every post is in two chats and sessions move as posts arrive.
+TWO_CHATS = CTQ_CONFIG + """
+[[chats]]
+name = "CTQGap"
+hashtags = ["#CTQCollab"]
+gap = "30m"
+"""
+
+# What comes a week or more later: a reply to the newcomer dan's first post (tagless: it joins that thread's session),
+# dan's return, a new session with a new question, and (below) cat opting out, which takes her posts and the threads
+# she started out of every mart.
+LATER = [
+    Post(16, "ann", "2026-03-20T00:30:00.000Z", "@dan welcome!", reply_to=9, tags=(), mentions=("dan",)),
+    Post(17, "dan", "2026-03-20T00:10:00.000Z", "Back again #CTQCollab"),
+    Post(18, "host", "2026-03-27T00:05:00.000Z", "Q1: One more week? #CTQCollab"),
+    Post(19, "cat", "2026-03-27T00:08:00.000Z", "A1 yes #CTQCollab", reply_to=13),
+]
+
+
+def _line_time(line: str) -> str:
+    item = json.loads(line)
+    if item.get("event") == "delete":
+        return "9999"  # deletions come after what they delete
+    return (item.get("payload") or item)["created_at"]
+
+
+@pytest.mark.parametrize("order", ["oldest first", "newest first"])
+def test_building_after_each_import_in_time_order_gives_the_same_marts_as_one_full_build(
+    tmp_path: Path, order: str
+) -> None:
+    # oldest first: new sessions, newcomers, returns and late replies arrive as they happened; newest first: replies
+    # and later sessions before the posts they reply to and the sessions before them
+    from chat_scenario import POSTS
+
+    db = tmp_path / "t.duckdb"
+    cfg = load_config(config_file(tmp_path, TWO_CHATS), required=True)
+    lines = write_instance_file(tmp_path, "a.social").read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.sort(key=_line_time, reverse=order == "newest first")
+    later = tmp_path / "later.jsonl"
+    POSTS.extend(LATER)  # render() finds parents among POSTS
+    try:
+        opting_out = status(
+            n=20, user="cat", home="b.social", serving="a.social", local_id=local_id("a.social", 20),
+            created_at="2026-03-27T00:09:00.000Z", html="<p>Signing off #CTQCollab</p>",
+            account_id=account_local_id("a.social", "cat"), account_extra={"note": "<p>#nobot</p>"})
+        write_jsonl(later, [render(p, "a.social") for p in LATER] + [opting_out])
+    finally:
+        del POSTS[-len(LATER):]
+    parts = [lines[i:i + 4] for i in range(0, len(lines), 4)]
+    for i, part in enumerate(parts):
+        (tmp_path / f"part{i}.jsonl").write_text("".join(part), encoding="utf-8")
+        import_file(db, tmp_path / f"part{i}.jsonl", "a.social")
+        build_with(db, cfg)
+    import_file(db, write_instance_file(tmp_path, "b.social"), "b.social")  # posts seen again, an edit, a delete
+    build_with(db, cfg)
+    import_file(db, later, "a.social")
+    build_with(db, cfg)
+    incremental = {t: sorted(map(repr, rows(db, f"SELECT * FROM {t}"))) for t in MARTS}
+    build_with(db, cfg, full=True)
+    assert rows(db, "SELECT count(*) FROM sessions WHERE chat = 'CTQCollab'") == [(4,)]
+    assert rows(db, "SELECT got_reply, returned FROM newcomer_outcomes WHERE chat = 'CTQCollab' AND author_id = ?",
+                ["dan@c.social"]) == [(True, True)]
+    assert rows(db, "SELECT count(*) FROM chat_posts WHERE author_id = 'cat@b.social'") == [(0,)]
+    for table in MARTS:
+        assert sorted(map(repr, rows(db, f"SELECT * FROM {table}"))) == incremental[table], table
+
+
+def test_a_build_after_the_configuration_changed_gives_the_same_marts_as_a_full_build(
+    archive: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(archive, copy)
+    changed = load_config(config_file(tmp_path, TWO_CHATS.replace('hosts = ["host@a.social"]', "")), required=True)
+    build_with(copy, changed)  # a new chat, and a chat whose host is no longer configured
+    incremental = {t: sorted(map(repr, rows(copy, f"SELECT * FROM {t}"))) for t in MARTS}
+    build_with(copy, changed, full=True)
+    assert rows(copy, "SELECT count(DISTINCT chat) FROM chat_posts") == [(2,)]
+    for table in MARTS:
+        assert sorted(map(repr, rows(copy, f"SELECT * FROM {table}"))) == incremental[table], table

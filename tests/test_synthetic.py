@@ -107,6 +107,26 @@ def test_import_and_build_find_the_ground_truth(built: tuple[Path, Path, GroundT
             ([truth.hosts[chat]],)]
 
 
+def test_the_incremental_build_of_the_last_sessions_equals_a_full_build(
+    built: tuple[Path, Path, GroundTruth], tmp_path: Path
+) -> None:
+    # the tail brings new posts, edits, deletions, replies to older posts, posts seen again on other instances and
+    # the last sessions of a scheduled and an unscheduled chat
+    import shutil
+
+    from tagtrail.config import load_config
+    from warehouse.build import build, load_models
+
+    files, db, truth = built
+    tables = [m.name for m in load_models() if m.kind != "view" and not m.name.startswith("touched_")]
+    copy = tmp_path / "full.duckdb"
+    shutil.copy(db, copy)
+    build(copy, load_config(files / truth.config, required=True), full=True)
+    for table in tables:
+        assert sorted(map(repr, rows(db, f"SELECT * FROM {table}"))) == sorted(
+            map(repr, rows(copy, f"SELECT * FROM {table}"))), table
+
+
 def test_the_script_post_is_kept_as_inert_text(built: tuple[Path, Path, GroundTruth]) -> None:
     _, db, truth = built
     [(text, html)] = rows(db, "SELECT text, html FROM posts WHERE post_id = ?", [truth.script_post_uri])

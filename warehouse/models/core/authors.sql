@@ -1,4 +1,4 @@
--- materialized: table
+-- materialized: table author_id
 -- One row per author as last seen, with their privacy wishes: an author who set noindex, is not discoverable,
 -- or has #nobot / #noarchive in their bio has opted out of archiving.
 SELECT

@@ -3,29 +3,32 @@
 -- Text and edit time come from the latest edit; other fields from the richest version that has them; counts
 -- as last seen. A deleted post keeps its place in threads but loses its text and HTML.
 -- On an incremental build only the posts whose row may change are made again (see build.py, upsert): those with
--- new versions, whose parent status or parent's account was newly mapped from an instance-local id, or whose
--- deletion is new.
+-- new versions, whose parent status or parent's account was newly mapped (or mapped anew) from an instance-local
+-- id, or whose deletion is new.
 WITH changed AS (
     SELECT post_id FROM post_versions WHERE raw_id > last_built()
     UNION
     SELECT v.post_id
-    FROM post_versions v
-    JOIN stg_mastodon_posts n ON n.origin = v.origin AND n.local_id = v.in_reply_to_local_id
-    WHERE n.raw_id > last_built() AND v.platform = 'mastodon'
+    FROM stg_mastodon_posts v
+    JOIN changed_mastodon_status_ids n ON n.origin = v.origin AND n.local_id = v.in_reply_to_local_id
+    WHERE last_built() > 0
     UNION
     SELECT v.post_id
-    FROM post_versions v
-    JOIN stg_mastodon_posts n ON n.origin = v.origin AND n.author_local_id = v.in_reply_to_author_local_id
-    WHERE n.raw_id > last_built() AND v.platform = 'mastodon'
+    FROM stg_mastodon_posts v
+    JOIN changed_mastodon_account_ids n ON n.origin = v.origin AND n.author_local_id = v.in_reply_to_author_local_id
+    WHERE last_built() > 0
     UNION
     SELECT ids.post_id
     FROM stg_mastodon_deletes d
     JOIN mastodon_status_ids ids ON ids.origin = d.origin AND ids.local_id = d.local_id
     WHERE d.raw_id > last_built()
+), changed_versions AS MATERIALIZED (
+    -- few on an incremental build: read once (each read scans every version's columns)
+    SELECT * FROM post_versions WHERE last_built() > 0 AND post_id IN (SELECT post_id FROM changed)
 ), versions AS NOT MATERIALIZED (
     SELECT * FROM post_versions WHERE last_built() = 0
     UNION ALL
-    SELECT * FROM post_versions WHERE last_built() > 0 AND post_id IN (SELECT post_id FROM changed)
+    SELECT * FROM changed_versions
 ), resolved AS NOT MATERIALIZED (
     SELECT
         v.*,

@@ -1,13 +1,19 @@
--- materialized: table
+-- materialized: upsert post_id in touched_posts
 -- Which posts belong to which chat: those carrying one of its hashtags ('tag'), and replies in a thread whose
 -- root carries one ('thread'). Deleted posts, boosts, non-public posts and (unless the config says otherwise)
 -- posts by authors who opted out are left out of every mart.
-WITH eligible AS (
+-- On an incremental build only the touched posts (and their thread roots, which decide their chats) are read.
+WITH scope AS (
+    SELECT post_id FROM touched_posts
+    UNION
+    SELECT t.root_id FROM post_threads t JOIN touched_posts USING (post_id)
+), eligible AS (
     SELECT p.*, t.root_id, t.depth
     FROM posts p
     JOIN post_threads t USING (post_id)
     LEFT JOIN authors a USING (author_id)
-    WHERE p.deleted_at IS NULL
+    WHERE (last_built() = 0 OR p.post_id IN (SELECT post_id FROM scope))
+      AND p.deleted_at IS NULL
       AND p.boost_of_post_id IS NULL
       AND coalesce(p.visibility, 'public') IN ('public', 'unlisted')
       AND NOT (coalesce(a.opted_out, FALSE) AND (SELECT respect_opt_out FROM build_settings))

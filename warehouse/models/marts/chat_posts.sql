@@ -1,18 +1,21 @@
--- materialized: table
--- Every post of every chat with its session, thread and question/answer role: the transcript.
--- A post carrying the hashtag belongs to the session whose span holds it; a reply without the hashtag, or a
--- late post in a thread, belongs to its thread root's session. Posts in no session are between-session activity.
-WITH by_time AS (
-    SELECT m.chat, m.post_id, s.session_id
-    FROM chat_memberships m
-    JOIN sessions s ON s.chat = m.chat AND m.created_at >= s.start_at
-        AND (m.created_at < s.end_at OR (NOT s.scheduled AND m.created_at <= s.end_at))
-    WHERE m.via = 'tag'
+-- materialized: upsert chat, post_id in changed_chat_memberships
+-- Every post of every chat with its session (post_sessions), thread and question/answer role: the transcript.
+-- Which question a post asks or answers depends on the other posts of its session, so an incremental build remakes
+-- whole sessions: those whose posts were placed, changed or altered in membership (and every post of a chat whose
+-- host is found from its questions rather than configured).
+WITH touched AS (
+    SELECT chat, session_id FROM changed_post_sessions
+    UNION
+    SELECT ps.chat, ps.session_id
+    FROM post_sessions ps
+    WHERE ps.post_id IN (SELECT post_id FROM changed_posts UNION SELECT post_id FROM changed_chat_memberships)
 ), placed AS (
-    SELECT m.*, coalesce(bt.session_id, rt.session_id) AS session_id
-    FROM chat_memberships m
-    LEFT JOIN by_time bt ON bt.chat = m.chat AND bt.post_id = m.post_id
-    LEFT JOIN by_time rt ON rt.chat = m.chat AND rt.post_id = m.root_id
+    SELECT m.*, ps.session_id
+    FROM post_sessions ps
+    JOIN chat_memberships m ON m.chat = ps.chat AND m.post_id = ps.post_id
+    WHERE last_built() = 0
+       OR ps.chat NOT IN (SELECT chat FROM chat_hosts)
+       OR EXISTS (SELECT 1 FROM touched t WHERE t.chat = ps.chat AND t.session_id IS NOT DISTINCT FROM ps.session_id)
 ), hosts AS (
     SELECT chat, author_id FROM chat_hosts
     UNION

@@ -1,9 +1,11 @@
--- materialized: table
+-- materialized: upsert chat, session_id in touched_sessions
 -- Who addressed whom, by kind: reply, mention (not counting the automatic mention of the person replied to),
 -- boost and quote; per chat and session (NULL session: between sessions). Nobody interacts with themselves.
+-- An incremental build remakes the touched sessions only.
 WITH cp AS (
     SELECT c.chat, c.session_id, c.post_id, c.author_id, c.in_reply_to_author_id, p.mentions, p.quote_of_post_id
     FROM chat_posts c JOIN posts p USING (post_id)
+    WHERE last_built() = 0 OR EXISTS (SELECT 1 FROM touched_sessions t WHERE t.chat = c.chat AND t.session_id IS NOT DISTINCT FROM c.session_id)
 ), edges AS (
     SELECT chat, session_id, author_id AS source_author_id, in_reply_to_author_id AS target_author_id, 'reply' AS kind
     FROM cp WHERE in_reply_to_author_id IS NOT NULL
@@ -17,7 +19,7 @@ WITH cp AS (
     UNION ALL
     SELECT c.chat, c.session_id, b.author_id, c.author_id, 'boost'
     FROM posts b JOIN chat_posts c ON c.post_id = b.boost_of_post_id
-    WHERE b.deleted_at IS NULL
+    WHERE b.deleted_at IS NULL AND (last_built() = 0 OR EXISTS (SELECT 1 FROM touched_sessions t WHERE t.chat = c.chat AND t.session_id IS NOT DISTINCT FROM c.session_id))
 )
 SELECT chat, session_id, source_author_id, target_author_id, kind, count(*) AS count
 FROM edges

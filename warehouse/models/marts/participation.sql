@@ -1,4 +1,4 @@
--- materialized: table
+-- materialized: table chat, session_id, author_id
 -- Who took part in which session: one row per author and session, with their posts and replies, and whether it
 -- was their first session in this chat (a newcomer).
 WITH in_sessions AS (

@@ -1,4 +1,4 @@
--- materialized: table
+-- materialized: table chat, session_id
 -- Chat sessions. A scheduled chat has one session per weekly occurrence that saw posts, laid out in the chat's
 -- own time zone (a daylight-saving change moves the UTC hour, not the local one) and spanning start - lead_in to
 -- end + wrap_up. A chat without a schedule starts a new session after a silence longer than its gap.
@@ -38,12 +38,14 @@ WITH tagged AS (
     JOIN tagged t ON t.chat = w.chat AND t.created_at >= w.start_at AND t.created_at < w.end_at
 ), gapped AS (
     SELECT t.chat, t.created_at,
-        sum(CASE WHEN prev IS NULL OR t.created_at - prev > to_minutes(c.gap_min) THEN 1 ELSE 0 END)
+        sum(CASE WHEN prev IS NULL OR t.created_at - prev > to_minutes(t.gap_min) THEN 1 ELSE 0 END)
             OVER (PARTITION BY t.chat ORDER BY t.created_at, t.post_id) AS run
     FROM (
-        SELECT *, lag(created_at) OVER (PARTITION BY chat ORDER BY created_at, post_id) AS prev FROM tagged
+        -- only the chats without a schedule: the window runs over their posts alone
+        SELECT t.*, c.gap_min, lag(t.created_at) OVER (PARTITION BY t.chat ORDER BY t.created_at, t.post_id) AS prev
+        FROM tagged t
+        JOIN chat_config c ON c.chat = t.chat AND NOT c.scheduled
     ) t
-    JOIN chat_config c ON c.chat = t.chat AND NOT c.scheduled
 ), unscheduled AS (
     SELECT chat, min(created_at)::DATE AS local_date, NULL::TIMESTAMPTZ AS scheduled_start_at,
            min(created_at) AS start_at, max(created_at) AS end_at

@@ -1,5 +1,5 @@
--- materialized: table
--- One row per thread in a chat: where it started, how long and deep it ran, who took part.
+-- materialized: upsert chat, thread_root_id in changed_chat_posts
+-- One row per thread in a chat: where it started, how long and deep it ran, who took part (remade for the threads whose transcript rows changed only).
 SELECT
     c.chat,
     arg_min(c.session_id, c.created_at) FILTER (WHERE c.post_id = c.thread_root_id) AS session_id,
@@ -12,4 +12,6 @@ SELECT
     count(DISTINCT c.author_id) AS participants,
     max(c.depth) AS max_depth
 FROM chat_posts c
+WHERE last_built() = 0
+   OR EXISTS (SELECT 1 FROM changed_chat_posts t WHERE t.chat = c.chat AND t.thread_root_id = c.thread_root_id)
 GROUP BY c.chat, c.thread_root_id
