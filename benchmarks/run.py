@@ -445,10 +445,10 @@ def markdown(results: dict[str, Any]) -> str:
     if results["growth"]:
         g = results["growth"]
         worst = max(g, key=lambda x: x["ratio"])
+        missed = ", ".join(f"{x['figure']} {x['ratio']:.1f}×" for x in g if not x["met"])
         lines += ["", f"Growth {_size(g[0]['large_n'])}/{_size(g[0]['small_n'])} (target {g[0]['target']}): "
-                  + ", ".join(f"{x['figure']} {x['ratio']:.1f}×" for x in g if not x["met"])
-                  + f" missed; worst {worst['figure']} {worst['ratio']:.1f}×; "
-                  f"{sum(x['met'] for x in g)} of {len(g)} met."]
+                  + (f"{missed} missed; " if missed else "")
+                  + f"worst {worst['figure']} {worst['ratio']:.1f}×; {sum(x['met'] for x in g)} of {len(g)} met."]
     return "\n".join(lines) + "\n"
 
 
