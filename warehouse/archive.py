@@ -260,7 +260,6 @@ class Archive:
         con: duckdb.DuckDBPyConnection | None = None
         done: list[tuple[_Block, StoreResult]] = []
         held_since, pending_rows = 0.0, 0
-        params = {"origin": instance, "fetched_at": fetched_at, "file": file}
         try:
             for block in blocks:
                 if con is None:
@@ -272,7 +271,7 @@ class Archive:
                 if not done:
                     con.execute("BEGIN TRANSACTION")
                 try:
-                    result = _store_block(con, block.lines, params)
+                    result = _store_block(con, block.lines, instance=instance, file=file, fetched_at=fetched_at)
                 except BaseException:
                     con.execute("ROLLBACK")
                     raise
@@ -365,20 +364,21 @@ class Archive:
         return {"raw_records": raw, "rejected_records": rejected}
 
 
-def _store_block(con: duckdb.DuckDBPyConnection, lines: pa.Table, params: dict[str, object]) -> StoreResult:
+def _store_block(
+    con: duckdb.DuckDBPyConnection, lines: pa.Table, *, instance: str, file: str, fetched_at: datetime
+) -> StoreResult:
     """Store one block of numbered lines: the plain statuses straight from the block, the rest classified."""
     con.register("_block", lines)
     try:
         con.execute(_SORT_BLOCK)
-        con.execute(_NEW_PLAIN, {"origin": params["origin"]})
-        new = con.execute(_INSERT_PLAIN, params).fetchone()[0]
+        con.execute(_NEW_PLAIN, {"origin": instance})
+        new = con.execute(_INSERT_PLAIN, {"origin": instance, "file": file, "fetched_at": fetched_at}).fetchone()[0]
         plain = con.execute("SELECT count(*) FROM _sorted WHERE plain").fetchone()[0]
         result = StoreResult(new=int(new), duplicates=int(plain - new))
         if plain < len(lines):
             con.execute("CREATE OR REPLACE TEMP TABLE _odd AS SELECT line, text FROM _block ANTI JOIN _sorted s "
                         "ON _block.line = s.line AND s.plain")
-            result.add(_store_classified(con, "_odd", instance=str(params["origin"]), file=str(params["file"]),
-                                         fetched_at=params["fetched_at"]))  # type: ignore[arg-type]
+            result.add(_store_classified(con, "_odd", instance=instance, file=file, fetched_at=fetched_at))
             con.execute("DROP TABLE _odd")
         con.execute("DROP TABLE _new")
         con.execute("DROP TABLE _sorted")
